@@ -1,0 +1,43 @@
+# salesops: `make demo` runs the pipeline on generated exports, `make test` runs the tests.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+UV := $(BIN)/uv
+STAMP := $(VENV)/.installed
+DEMO_DIR ?= $(CURDIR)/.salesops
+export GX_ANALYTICS_ENABLED := False
+export DAGSTER_HOME ?= $(DEMO_DIR)/dagster
+
+.PHONY: setup demo test ui benchmark clean
+
+setup: $(STAMP) dbt_project/target/manifest.json
+
+# Reinstall only when the lock or the project metadata changed.
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	test -x $(UV) || $(BIN)/python -m pip install --quiet uv==0.13.9
+	VIRTUAL_ENV=$(VENV) $(UV) pip install --quiet --compile-bytecode -r requirements.lock
+	VIRTUAL_ENV=$(VENV) $(UV) pip install --quiet --compile-bytecode --no-deps -e .
+	touch $(STAMP)
+
+dbt_project/target/manifest.json: $(STAMP) $(shell find dbt_project -name '*.sql' -o -name '*.yml' | grep -v /target/)
+	SALESOPS_DATA_DIR=$(DEMO_DIR) $(BIN)/python -c "from orchestration.defs.transform import prepare_manifest; prepare_manifest()"
+
+$(DAGSTER_HOME)/dagster.yaml: dagster.yaml
+	mkdir -p $(DAGSTER_HOME) && cp dagster.yaml $@
+
+demo: setup $(DAGSTER_HOME)/dagster.yaml
+	SALESOPS_DATA_DIR=$(DEMO_DIR) $(BIN)/salesops run
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+ui: setup $(DAGSTER_HOME)/dagster.yaml
+	SALESOPS_DATA_DIR=$(DEMO_DIR) SALESOPS_EXPORTS_DIR=$(DEMO_DIR)/demo-exports $(BIN)/dagster dev -m orchestration.definitions
+
+benchmark: setup
+	$(BIN)/python tests/benchmark.py
+
+clean:
+	rm -rf $(DEMO_DIR) dbt_project/target dbt_project/logs

@@ -1,0 +1,28 @@
+{#- The raw layer is append-only: every delivery of a record is kept. Staging
+    keeps the latest delivery of each id (later delivery, then later line wins).
+    Written with a window in a subquery rather than QUALIFY so that the same SQL
+    runs on engines without QUALIFY. -#}
+{% macro latest_by_id(relation, id_columns) -%}
+    select * exclude (_salesops_recency)
+    from (
+        select
+            *,
+            row_number() over (
+                partition by {{ id_columns | join(', ') }}
+                order by _delivery desc, _line_number desc
+            ) as _salesops_recency
+        from {{ relation }}
+    ) as ranked
+    where _salesops_recency = 1
+{%- endmacro %}
+
+{#- Stripe writes money as integers in the minor unit (cents). -#}
+{#- Multiplying decimals is exact where dividing would go through a double. -#}
+{% macro cents_to_dollars(column) -%}
+    cast(cast({{ column }} as decimal(18, 0)) * cast(0.01 as decimal(3, 2)) as decimal(18, 2))
+{%- endmacro %}
+
+{#- Salesforce-style money and ratios arrive as decimal(20,4) in the raw layer. -#}
+{% macro money(column) -%}
+    cast({{ column }} as decimal(18, 2))
+{%- endmacro %}

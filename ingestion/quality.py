@@ -1,0 +1,164 @@
+"""Great Expectations suites built from the input contract, run on each new batch.
+
+GX validates pandas batches (GX on DuckDB through SQLAlchemy is broken, GX issue
+11579), holding only the columns the suite needs. Every expectation derived from
+the contract is error-level: a failure blocks the run. Values that did not parse
+as their contract type (found by the reader) are reported in the same result.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass, field
+from functools import cache
+
+import pandas as pd
+import pyarrow as pa
+
+from ingestion.contracts import STAGE_NAMES, Entity
+from ingestion.readers import RawBatch
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("TQDM_DISABLE", "1")
+
+EARLIEST_PLAUSIBLE = dt.datetime(1990, 1, 1)
+PLAUSIBLE_YEARS_AHEAD = 10
+SAMPLE_ROWS = 5
+
+
+@dataclass
+class Failure:
+    """One failed expectation (or the parse problems of one column) with sample rows."""
+
+    expectation: str
+    column: str
+    unexpected_count: int
+    samples: list[dict] = field(default_factory=list)
+
+    def describe(self) -> str:
+        lines = ", ".join(
+            f"line {sample.get('_line_number')}: {sample.get(self.column)!r}" for sample in self.samples
+        )
+        return f"{self.expectation} on {self.column!r}: {self.unexpected_count} row(s) ({lines})"
+
+
+@dataclass
+class BatchValidation:
+    file: str
+    rows: int
+    evaluated: int
+    failures: list[Failure]
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+
+def _plausible_until(delivery: str) -> dt.datetime:
+    try:
+        anchor = dt.datetime.strptime(delivery[:10], "%Y-%m-%d")
+    except ValueError:
+        anchor = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    return anchor.replace(year=anchor.year + PLAUSIBLE_YEARS_AHEAD)
+
+
+def build_suite(entity: Entity, stage_names: tuple[str, ...], plausible_until: dt.datetime):
+    """The GX expectation suite of one entity, derived from its contract."""
+    import great_expectations as gx
+
+    expectations = gx.expectations
+    suite = gx.ExpectationSuite(name=f"raw_{entity.source}__{entity.name}")
+    for column in entity.columns:
+        suite.add_expectation(expectations.ExpectColumnToExist(column=column.name))
+    if len(entity.id_columns) == 1:
+        suite.add_expectation(expectations.ExpectColumnValuesToBeUnique(column=entity.id_columns[0]))
+    else:
+        suite.add_expectation(expectations.ExpectCompoundColumnsToBeUnique(column_list=list(entity.id_columns)))
+    for column in entity.columns:
+        if column.not_null or column.name in entity.id_columns:
+            suite.add_expectation(expectations.ExpectColumnValuesToNotBeNull(column=column.name))
+        if column.domain is not None:
+            values = stage_names if column.domain == STAGE_NAMES else column.domain
+            suite.add_expectation(expectations.ExpectColumnValuesToBeInSet(column=column.name, value_set=list(values)))
+        if column.min_value is not None or column.max_value is not None:
+            suite.add_expectation(
+                expectations.ExpectColumnValuesToBeBetween(
+                    column=column.name, min_value=column.min_value, max_value=column.max_value
+                )
+            )
+        if column.type in ("date", "timestamp", "epoch"):
+            suite.add_expectation(
+                expectations.ExpectColumnValuesToBeBetween(
+                    column=column.name, min_value=EARLIEST_PLAUSIBLE, max_value=plausible_until
+                )
+            )
+        if column.pattern is not None:
+            suite.add_expectation(expectations.ExpectColumnValuesToMatchRegex(column=column.name, regex=column.pattern))
+    return suite
+
+
+@cache
+def _batch_definition():
+    import great_expectations as gx
+
+    context = gx.get_context(mode="ephemeral")
+    asset = context.data_sources.add_pandas("salesops_raw").add_dataframe_asset(name="raw_batch")
+    return asset.add_batch_definition_whole_dataframe("whole_batch")
+
+
+def validation_frame(batch: RawBatch) -> pd.DataFrame:
+    """The contract's columns plus the line number, in types GX compares natively."""
+    columns = list(batch.entity.required_columns) + ["_line_number"]
+    frame = {}
+    for name in columns:
+        array = batch.table[name]
+        if pa.types.is_decimal(array.type):
+            array = array.cast(pa.float64())
+        frame[name] = array.to_pandas(date_as_object=False)
+    return pd.DataFrame(frame)
+
+
+def validate_batch(batch: RawBatch, stage_names: tuple[str, ...]) -> BatchValidation:
+    batch_definition = _batch_definition()  # creates the GX context a suite needs
+    suite = build_suite(batch.entity, stage_names, _plausible_until(batch.file.delivery))
+    failures: list[Failure] = []
+    for column, count in sorted(batch.parse_problem_counts.items()):
+        problems = [problem for problem in batch.parse_problems if problem.column == column]
+        failures.append(
+            Failure(
+                expectation=f"values parse as {problems[0].expected}",
+                column=column,
+                unexpected_count=count,
+                samples=[{"_line_number": problem.line, column: problem.value} for problem in problems[:SAMPLE_ROWS]],
+            )
+        )
+    gx_batch = batch_definition.get_batch(batch_parameters={"dataframe": validation_frame(batch)})
+    result = gx_batch.validate(
+        suite, result_format={"result_format": "SUMMARY", "unexpected_index_column_names": ["_line_number"]}
+    )
+    for outcome in result.results:
+        if outcome.success:
+            continue
+        config = outcome.expectation_config
+        column = config.kwargs.get("column") or ", ".join(config.kwargs.get("column_list", []))
+        if outcome.exception_info.get("raised_exception"):
+            raise RuntimeError(f"{batch.file.relative_path}: expectation {config.type} on {column!r} could not run: "
+                               f"{outcome.exception_info.get('exception_message')}")
+        samples = [
+            {key: _plain(value) for key, value in row.items()}
+            for row in (outcome.result.get("partial_unexpected_index_list") or [])[:SAMPLE_ROWS]
+        ]
+        failures.append(Failure(config.type, column, int(outcome.result.get("unexpected_count") or 0), samples))
+    return BatchValidation(batch.file.relative_path, batch.rows, len(result.results), failures)
+
+
+def _plain(value):
+    """A JSON-friendly copy of a sample value."""
+    if value is None or (not isinstance(value, (list, dict)) and pd.isna(value)):
+        return None
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, (dt.date, dt.datetime, pd.Timestamp)):
+        return value.isoformat()
+    return value

@@ -1,0 +1,315 @@
+"""Read one export file (CSV or XLSX) into a typed Arrow table with lineage.
+
+The reader is strict about structure and lenient about nothing it cannot prove:
+an unreadable file, a missing required column or a ragged row raise
+:class:`ExportError` naming the file, column or line and what to do. A value
+that does not parse as its contract type is recorded as a :class:`ParseProblem`
+(file, line, column, value) for the quality gate to report; it never becomes a
+silent default.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ingestion.contracts import Column, Entity
+
+LINEAGE_COLUMNS = ("_delivery", "_file", "_line_number", "_content_hash", "_loaded_at")
+IMPLICIT_DELIVERY = "0000-00-00"
+"""Delivery id of files placed directly under ``<source>/``: sorts before any dated delivery."""
+
+DECIMAL = pa.decimal128(20, 4)
+ARROW_TYPES: dict[str, pa.DataType] = {
+    "string": pa.string(),
+    "boolean": pa.bool_(),
+    "date": pa.date32(),
+    "timestamp": pa.timestamp("us"),
+    "decimal": DECIMAL,
+    "number": pa.float64(),
+    "integer": pa.int64(),
+    "cents": pa.int64(),
+    "epoch": pa.timestamp("us"),
+    "bamboo_money": DECIMAL,
+}
+_BAMBOO_MONEY = re.compile(r"^\s*(?P<amount>-?[\d,]*\d(?:\.\d+)?)\s*(?P<currency>[A-Za-z]{3})?\s*$")
+
+
+class ExportError(Exception):
+    """An export that cannot be loaded as it is; the message says where and what to do."""
+
+
+@dataclass(frozen=True)
+class ExportFile:
+    """One delivered file of one entity."""
+
+    source: str
+    delivery: str
+    path: Path
+    relative_path: str
+
+    def content_hash(self) -> str:
+        digest = hashlib.sha256()
+        with open(self.path, "rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+        return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class ParseProblem:
+    file: str
+    line: int
+    column: str
+    value: str
+    expected: str
+
+    def describe(self) -> str:
+        return f"{self.file} line {self.line}, column {self.column!r}: {self.value!r} is not {self.expected}"
+
+
+@dataclass
+class RawBatch:
+    """A file read and typed: the table to land in the lake, plus what did not parse."""
+
+    file: ExportFile
+    entity: Entity
+    content_hash: str
+    table: pa.Table
+    loaded_at: dt.datetime
+    parse_problems: list[ParseProblem] = field(default_factory=list)
+    """Sample problems, at most ``max_problem_samples`` per column."""
+    parse_problem_counts: dict[str, int] = field(default_factory=dict)
+    """Column -> how many of its values did not parse."""
+
+    @property
+    def rows(self) -> int:
+        return self.table.num_rows
+
+
+_EXPECTED = {
+    "boolean": "true or false",
+    "date": "a date YYYY-MM-DD",
+    "timestamp": "an ISO 8601 date-time such as 2026-03-01T14:03:22.000Z",
+    "decimal": "a decimal number such as 48250.00",
+    "number": "a number",
+    "integer": "a whole number",
+    "cents": "a whole number of cents",
+    "epoch": "Unix epoch seconds (a whole number)",
+    "bamboo_money": 'an amount such as "85,000.00 USD"',
+}
+
+
+def read_export(file: ExportFile, entity: Entity, loaded_at: dt.datetime, max_problem_samples: int = 50) -> RawBatch:
+    """Read, check the header against the contract, and type one export file."""
+    content_hash = file.content_hash()
+    if file.path.suffix.lower() == ".xlsx":
+        header, records, line_numbers = _read_xlsx(file)
+    else:
+        header, records, line_numbers = _read_csv(file)
+    _check_header(file, entity, header)
+
+    problems: list[ParseProblem] = []
+    problem_counts: dict[str, int] = {}
+    arrays: dict[str, pa.Array] = {}
+    for position, name in enumerate(header):
+        values = pa.array([row[position] if row[position] != "" else None for row in records], pa.string())
+        column = entity.column(name) if name in entity.required_columns else Column(name)
+        if name in entity.id_columns:
+            # " 1042" and "1042" are one person: ids are compared trimmed across deliveries.
+            values = pc.utf8_trim_whitespace(values)
+            values = pc.if_else(pc.equal(values, ""), pa.scalar(None, pa.string()), values)
+        typed, bad = _type_column(values, column)
+        if bad:
+            problem_counts[name] = len(bad)
+            problems.extend(
+                ParseProblem(file.relative_path, line_numbers[index], name, values[index].as_py(), _EXPECTED[column.type])
+                for index in bad[:max_problem_samples]
+            )
+        arrays[name] = typed
+        if column.type == "bamboo_money":
+            arrays[f"{name} (currency)"] = _bamboo_currency(values)
+
+    rows = len(records)
+    arrays["_delivery"] = pa.array([file.delivery] * rows, pa.string()).dictionary_encode()
+    arrays["_file"] = pa.array([file.relative_path] * rows, pa.string()).dictionary_encode()
+    arrays["_line_number"] = pa.array(line_numbers, pa.int64())
+    arrays["_content_hash"] = pa.array([content_hash] * rows, pa.string()).dictionary_encode()
+    arrays["_loaded_at"] = pa.array([loaded_at] * rows, pa.timestamp("us"))
+    table = pa.table(arrays)
+    return RawBatch(file, entity, content_hash, table, loaded_at, problems, problem_counts)
+
+
+def empty_contract_table(entity: Entity) -> pa.Table:
+    """A zero-row table with the contract's typed columns and the lineage columns."""
+    fields = []
+    for column in entity.columns:
+        fields.append(pa.field(column.name, ARROW_TYPES[column.type]))
+        if column.type == "bamboo_money":
+            fields.append(pa.field(f"{column.name} (currency)", pa.string()))
+    fields += [
+        pa.field("_delivery", pa.string()), pa.field("_file", pa.string()), pa.field("_line_number", pa.int64()),
+        pa.field("_content_hash", pa.string()), pa.field("_loaded_at", pa.timestamp("us")),
+    ]
+    return pa.schema(fields).empty_table()
+
+
+def _read_csv(file: ExportFile) -> tuple[list[str], list[list[str]], list[int]]:
+    try:
+        handle = open(file.path, encoding="utf-8-sig", newline="")
+    except OSError as error:
+        raise ExportError(f"{file.relative_path}: cannot open the file ({error.strerror}). "
+                          "Check that it exists and is readable.") from error
+    records: list[list[str]] = []
+    line_numbers: list[int] = []
+    with handle:
+        reader = csv.reader(handle, strict=True)
+        try:
+            header = next(reader, None)
+            if not header:
+                raise ExportError(f"{file.relative_path}: the file is empty; a header row is required. "
+                                  "Re-export it with its header.")
+            width = len(header)
+            first_line = reader.line_num + 1
+            for row in reader:
+                if not row:  # a blank line between records
+                    first_line = reader.line_num + 1
+                    continue
+                if len(row) != width:
+                    raise ExportError(
+                        f"{file.relative_path} line {first_line}: {len(row)} fields where the header has {width}. "
+                        "The file is ragged (an unquoted comma or newline?); re-export it as RFC 4180 CSV."
+                    )
+                records.append(row)
+                line_numbers.append(first_line)
+                first_line = reader.line_num + 1
+        except UnicodeDecodeError as error:
+            raise ExportError(f"{file.relative_path}: not valid UTF-8 ({error.reason} at byte {error.start}). "
+                              "Export the file as UTF-8.") from error
+        except csv.Error as error:
+            raise ExportError(f"{file.relative_path} line {reader.line_num}: unreadable CSV ({error}). "
+                              "Re-export it as RFC 4180 CSV (comma separated, double-quoted).") from error
+    return [name.strip() for name in header], records, line_numbers
+
+
+def _read_xlsx(file: ExportFile) -> tuple[list[str], list[list[str]], list[int]]:
+    import openpyxl  # only XLSX deliveries pay for the import
+
+    try:
+        workbook = openpyxl.load_workbook(file.path, read_only=True, data_only=True)
+    except Exception as error:  # openpyxl raises many kinds for a corrupt workbook
+        raise ExportError(f"{file.relative_path}: cannot read the workbook ({error}). "
+                          "Save it again as .xlsx or export it as CSV.") from error
+    try:
+        sheet = workbook.worksheets[0]
+        rows = sheet.iter_rows(values_only=True)
+        header_cells = next(rows, None)
+        if not header_cells or all(cell is None for cell in header_cells):
+            raise ExportError(f"{file.relative_path}: the first sheet has no header in row 1. "
+                              "Put the column labels in row 1 of the first sheet.")
+        header = [_xlsx_text(cell).strip() for cell in header_cells]
+        while header and header[-1] == "":
+            header.pop()
+        width = len(header)
+        records, line_numbers = [], []
+        for row_number, cells in enumerate(rows, start=2):
+            values = [_xlsx_text(cell) for cell in cells[:width]]
+            values += [""] * (width - len(values))
+            if any(cells[width:]) and any(cell not in (None, "") for cell in cells[width:]):
+                raise ExportError(f"{file.relative_path} row {row_number}: values beyond the last header column. "
+                                  "Give every column a header label in row 1.")
+            if all(value == "" for value in values):
+                continue
+            records.append(values)
+            line_numbers.append(row_number)
+    finally:
+        workbook.close()
+    return header, records, line_numbers
+
+
+def _xlsx_text(cell: object) -> str:
+    """A cell as the text the CSV export of the same report would hold."""
+    if cell is None:
+        return ""
+    if isinstance(cell, dt.datetime):
+        return cell.date().isoformat() if cell.time() == dt.time() else cell.isoformat()
+    if isinstance(cell, dt.date):
+        return cell.isoformat()
+    if isinstance(cell, bool):
+        return "true" if cell else "false"
+    if isinstance(cell, float) and cell.is_integer():
+        return str(int(cell))
+    return str(cell)
+
+
+def _check_header(file: ExportFile, entity: Entity, header: list[str]) -> None:
+    seen = set()
+    for name in header:
+        if name in seen:
+            raise ExportError(f"{file.relative_path}: column {name!r} appears twice in the header. "
+                              "Remove or rename the duplicate column.")
+        seen.add(name)
+    missing = [name for name in entity.required_columns if name not in seen]
+    if missing:
+        listed = ", ".join(repr(name) for name in missing)
+        raise ExportError(
+            f"{file.relative_path}: required column{'s' if len(missing) > 1 else ''} {listed} missing "
+            f"(an {entity.source} {entity.files[0]} export must have {', '.join(entity.required_columns)}). "
+            "Add the column to the export (the header must use the system's own field name) and run again."
+        )
+
+
+def _type_column(values: pa.Array, column: Column) -> tuple[pa.Array, list[int]]:
+    """Cast a string column to its contract type; return the typed array and the rows that did not parse."""
+    if column.type == "string":
+        return values, []
+    if column.type == "bamboo_money":
+        amounts = pc.replace_substring(pc.extract_regex(values, _BAMBOO_MONEY.pattern).field("amount"), ",", "")
+        matched = pc.match_substring_regex(values, _BAMBOO_MONEY.pattern)
+        staged = pc.if_else(matched, amounts, pa.scalar("not money", pa.string()))
+        return _cast_or_report(staged, DECIMAL)
+    if column.type == "boolean":
+        return _cast_or_report(pc.utf8_lower(values), pa.bool_())
+    if column.type == "timestamp":
+        typed, bad = _cast_or_report(values, pa.timestamp("us", tz="UTC"))
+        return typed.cast(pa.timestamp("us")), bad
+    if column.type == "epoch":
+        seconds, bad = _cast_or_report(values, pa.int64())
+        # Beyond year 9999 an epoch value is milliseconds or garbage, not seconds.
+        too_large = pc.fill_null(pc.greater(pc.abs(seconds), 253402300799), False)
+        bad = sorted(bad + pc.indices_nonzero(too_large).to_pylist())
+        seconds = pc.if_else(too_large, pa.scalar(None, pa.int64()), seconds)
+        return seconds.cast(pa.timestamp("s")).cast(pa.timestamp("us")), bad
+    return _cast_or_report(values, ARROW_TYPES[column.type])
+
+
+def _cast_or_report(values: pa.Array, target: pa.DataType) -> tuple[pa.Array, list[int]]:
+    try:
+        return pc.cast(values, target), []
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
+    # Slow path, only for a column that holds bad values: find them one by one.
+    bad: list[int] = []
+    cleaned = []
+    for index, value in enumerate(values.to_pylist()):
+        if value is None:
+            cleaned.append(None)
+            continue
+        try:
+            pc.cast(pa.array([value], values.type), target)
+            cleaned.append(value)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            bad.append(index)
+            cleaned.append(None)
+    return pc.cast(pa.array(cleaned, values.type), target), bad
+
+
+def _bamboo_currency(values: pa.Array) -> pa.Array:
+    return pc.utf8_upper(pc.extract_regex(values, _BAMBOO_MONEY.pattern).field("currency"))

@@ -1,0 +1,132 @@
+"""Settings from the environment, with documented defaults.
+
+Every setting is read from a ``SALESOPS_*`` environment variable. Defaults for
+the analytical settings (fiscal year start, reporting currency, stage map) live
+once, in ``dbt_project/dbt_project.yml``'s ``vars``; paths default to the XDG
+data directory, never to the current directory.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+
+
+@cache
+def dbt_project_vars() -> dict:
+    """The ``vars`` block of dbt_project.yml: the single home of setting defaults."""
+    with open(DBT_PROJECT_DIR / "dbt_project.yml", encoding="utf-8") as handle:
+        return yaml.safe_load(handle)["vars"]
+
+
+def default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "salesops"
+
+
+@dataclass(frozen=True)
+class StageDefinition:
+    stage_name: str
+    funnel_step: str
+    stage_order: int
+    is_closed: bool
+    is_won: bool
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    exports_dir: Path
+    fiscal_year_start_month: int
+    reporting_currency: str
+    stage_map: tuple[StageDefinition, ...] = field(default_factory=tuple)
+
+    @property
+    def lake_dir(self) -> Path:
+        return self.data_dir / "lake"
+
+    @property
+    def warehouse_dir(self) -> Path:
+        return self.data_dir / "warehouse"
+
+    @property
+    def build_database(self) -> Path:
+        return self.warehouse_dir / "build.duckdb"
+
+    @property
+    def published_database(self) -> Path:
+        return self.warehouse_dir / "salesops.duckdb"
+
+    @property
+    def stage_names(self) -> tuple[str, ...]:
+        return tuple(stage.stage_name for stage in self.stage_map)
+
+    def dbt_vars(self) -> dict:
+        """The settings dbt needs, as ``--vars``."""
+        return {
+            "fiscal_year_start_month": self.fiscal_year_start_month,
+            "reporting_currency": self.reporting_currency,
+            "stage_map": [stage.__dict__ for stage in self.stage_map],
+        }
+
+
+def _load_stage_map(path: str | None) -> tuple[StageDefinition, ...]:
+    if path:
+        try:
+            with open(path, encoding="utf-8") as handle:
+                raw = yaml.safe_load(handle)
+        except OSError as error:
+            raise ValueError(f"SALESOPS_STAGE_MAP={path}: cannot read the stage map ({error}).") from error
+        entries = raw.get("stage_map", raw) if isinstance(raw, dict) else raw
+        source = path
+    else:
+        entries = dbt_project_vars()["stage_map"]
+        source = "dbt_project.yml vars.stage_map"
+    required = {"stage_name", "funnel_step", "stage_order", "is_closed", "is_won"}
+    stages = []
+    for index, entry in enumerate(entries or [], start=1):
+        if not isinstance(entry, dict) or not required <= set(entry):
+            raise ValueError(
+                f"{source}: stage entry {index} must have the keys {sorted(required)}; got {entry!r}."
+            )
+        stages.append(
+            StageDefinition(
+                stage_name=str(entry["stage_name"]),
+                funnel_step=str(entry["funnel_step"]),
+                stage_order=int(entry["stage_order"]),
+                is_closed=bool(entry["is_closed"]),
+                is_won=bool(entry["is_won"]),
+            )
+        )
+    if not stages:
+        raise ValueError(f"{source}: the stage map is empty; list at least one stage.")
+    return tuple(stages)
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    env = os.environ if environ is None else environ
+    data_dir = Path(env.get("SALESOPS_DATA_DIR") or default_data_dir()).expanduser().resolve()
+    exports_dir = Path(env.get("SALESOPS_EXPORTS_DIR") or data_dir / "exports").expanduser().resolve()
+    defaults = dbt_project_vars()
+    month = int(env.get("SALESOPS_FISCAL_YEAR_START_MONTH") or defaults["fiscal_year_start_month"])
+    if not 1 <= month <= 12:
+        raise ValueError(f"SALESOPS_FISCAL_YEAR_START_MONTH={month}: must be a month number 1-12.")
+    return Settings(
+        data_dir=data_dir,
+        exports_dir=exports_dir,
+        fiscal_year_start_month=month,
+        reporting_currency=(env.get("SALESOPS_REPORTING_CURRENCY") or defaults["reporting_currency"]).lower(),
+        stage_map=_load_stage_map(env.get("SALESOPS_STAGE_MAP")),
+    )
+
+
+def dbt_vars_json(settings: Settings) -> str:
+    return json.dumps(settings.dbt_vars(), sort_keys=True)

@@ -1,0 +1,1 @@
+"""Dagster wiring for salesops: assets, checks, jobs and the ``salesops`` CLI."""

@@ -1,0 +1,35 @@
+"""Publish the marts once every blocking check upstream has passed."""
+
+
+import dagster as dg
+
+from ingestion.publish import publish_marts
+from ingestion.settings import load_settings
+from orchestration.defs.transform import mart_keys
+
+PUBLISHED_KEY = dg.AssetKey(["published", "salesops_duckdb"])
+
+
+def build_publish_asset() -> dg.AssetsDefinition:
+    @dg.asset(
+        key=PUBLISHED_KEY,
+        deps=mart_keys(),
+        group_name="published",
+        kinds={"duckdb", "parquet"},
+        description="The marts for BI and reports: <data dir>/warehouse/salesops.duckdb (schema marts, readable "
+        "by DuckDB 1.x) and <data dir>/warehouse/parquet/<table>/, replaced atomically after a fully green run.",
+    )
+    def published_marts(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        settings = load_settings()
+        publication = publish_marts(settings.build_database, settings.warehouse_dir)
+        context.log.info(f"published {len(publication.tables)} marts to {publication.database}")
+        return dg.MaterializeResult(
+            metadata={
+                "database": dg.MetadataValue.path(str(publication.database)),
+                "parquet": dg.MetadataValue.path(str(publication.parquet_dir)),
+                "rows_per_mart": dg.MetadataValue.json(publication.tables),
+                "published_at": publication.published_at,
+            }
+        )
+
+    return published_marts

@@ -1,0 +1,96 @@
+"""The dbt project as Dagster assets (dagster-dbt), built lazily.
+
+Nothing here parses the dbt project at import: the project, its manifest and the
+``@dbt_assets`` definition are made inside cached factories, on first use.
+"""
+
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
+
+from ingestion.settings import DBT_PROJECT_DIR, Settings, load_settings
+
+DBT_EXECUTABLE = Path(sys.executable).with_name("dbt")
+
+
+class SalesopsTranslator(DagsterDbtTranslator):
+    """dbt sources map onto the ingestion assets, so lineage runs from export file to mart."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        if dbt_resource_props["resource_type"] == "source":
+            return dg.AssetKey(["raw", dbt_resource_props["source_name"], dbt_resource_props["name"]])
+        return dg.AssetKey([dbt_resource_props["config"]["schema"], dbt_resource_props["name"]])
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        return dbt_resource_props["config"].get("schema")
+
+
+def dbt_environment(settings: Settings) -> dict[str, str]:
+    """The environment dbt's profile and sources read their paths from."""
+    return {"SALESOPS_DATA_DIR": str(settings.data_dir)}
+
+
+def dbt_build_args(settings: Settings) -> list[str]:
+    return ["build", "--vars", json.dumps(settings.dbt_vars(), sort_keys=True)]
+
+
+def dbt_parse_args(settings: Settings) -> list[str]:
+    return ["parse", "--vars", json.dumps(settings.dbt_vars(), sort_keys=True)]
+
+
+@cache
+def dbt_project() -> DbtProject:
+    return DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+
+
+def prepare_manifest(settings: Settings | None = None) -> Path:
+    """Write ``target/manifest.json`` with ``dbt parse`` (make setup, tests, and first use)."""
+    settings = settings or load_settings()
+    project = dbt_project()
+    env = {**os.environ, **dbt_environment(settings)}
+    completed = subprocess.run(
+        [str(DBT_EXECUTABLE), *dbt_parse_args(settings), "--profiles-dir", str(project.profiles_dir),
+         "--project-dir", str(project.project_dir), "--quiet"],
+        env=env, capture_output=True, text=True, check=False,
+    )
+    if completed.returncode != 0:
+        raise RuntimeError(f"dbt parse failed:\n{completed.stdout}\n{completed.stderr}")
+    return project.manifest_path
+
+
+@cache
+def dbt_resource() -> DbtCliResource:
+    return DbtCliResource(project_dir=dbt_project(), profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=str(DBT_EXECUTABLE))
+
+
+@cache
+def dbt_models() -> dg.AssetsDefinition:
+    project = dbt_project()
+    if not project.manifest_path.exists():
+        prepare_manifest()
+
+    @dbt_assets(
+        manifest=project.manifest_path,
+        project=project,
+        dagster_dbt_translator=SalesopsTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)),
+    )
+    def salesops_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+        settings = load_settings()
+        os.environ.update(dbt_environment(settings))
+        (settings.warehouse_dir).mkdir(parents=True, exist_ok=True)
+        yield from dbt.cli(dbt_build_args(settings), context=context).stream()
+
+    return salesops_dbt_models
+
+
+def mart_keys() -> list[dg.AssetKey]:
+    return sorted((key for key in dbt_models().keys if key.path[0] == "marts"), key=lambda key: key.to_user_string())
