@@ -16,6 +16,7 @@ setup: $(STAMP) dbt_project/target/manifest.json
 # Reinstall only when the lock or the project metadata changed.
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip --version >/dev/null 2>&1 || $(BIN)/python -m ensurepip --upgrade >/dev/null
 	test -x $(UV) || $(BIN)/python -m pip install --quiet uv==0.13.9
 	VIRTUAL_ENV=$(VENV) $(UV) pip install --quiet --compile-bytecode -r requirements.lock
 	VIRTUAL_ENV=$(VENV) $(UV) pip install --quiet --compile-bytecode --no-deps -e .

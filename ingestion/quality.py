@@ -20,7 +20,6 @@ from ingestion.contracts import STAGE_NAMES, Entity
 from ingestion.readers import RawBatch
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
-os.environ.setdefault("TQDM_DISABLE", "1")
 
 EARLIEST_PLAUSIBLE = dt.datetime(1990, 1, 1)
 PLAUSIBLE_YEARS_AHEAD = 10
@@ -102,7 +101,10 @@ def build_suite(entity: Entity, stage_names: tuple[str, ...], plausible_until: d
 def _batch_definition():
     import great_expectations as gx
 
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
     context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)  # no tqdm bars in run logs
     asset = context.data_sources.add_pandas("salesops_raw").add_dataframe_asset(name="raw_batch")
     return asset.add_batch_definition_whole_dataframe("whole_batch")
 

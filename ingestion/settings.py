@@ -8,9 +8,9 @@ data directory, never to the current directory.
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 
@@ -27,9 +27,12 @@ def dbt_project_vars() -> dict:
         return yaml.safe_load(handle)["vars"]
 
 
-def default_data_dir() -> Path:
-    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
-    return Path(base) / "salesops"
+def default_data_dir(env: Mapping[str, str]) -> Path:
+    """``$XDG_DATA_HOME/salesops``, i.e. ``~/.local/share/salesops`` by default."""
+    if env.get("XDG_DATA_HOME"):
+        return Path(env["XDG_DATA_HOME"]) / "salesops"
+    home = Path(env["HOME"]) if env.get("HOME") else Path.home()
+    return home / ".local" / "share" / "salesops"
 
 
 @dataclass(frozen=True)
@@ -111,9 +114,9 @@ def _load_stage_map(path: str | None) -> tuple[StageDefinition, ...]:
     return tuple(stages)
 
 
-def load_settings(environ: dict[str, str] | None = None) -> Settings:
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if environ is None else environ
-    data_dir = Path(env.get("SALESOPS_DATA_DIR") or default_data_dir()).expanduser().resolve()
+    data_dir = Path(env.get("SALESOPS_DATA_DIR") or default_data_dir(env)).expanduser().resolve()
     exports_dir = Path(env.get("SALESOPS_EXPORTS_DIR") or data_dir / "exports").expanduser().resolve()
     defaults = dbt_project_vars()
     month = int(env.get("SALESOPS_FISCAL_YEAR_START_MONTH") or defaults["fiscal_year_start_month"])
@@ -126,7 +129,3 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         reporting_currency=(env.get("SALESOPS_REPORTING_CURRENCY") or defaults["reporting_currency"]).lower(),
         stage_map=_load_stage_map(env.get("SALESOPS_STAGE_MAP")),
     )
-
-
-def dbt_vars_json(settings: Settings) -> str:
-    return json.dumps(settings.dbt_vars(), sort_keys=True)

@@ -6,7 +6,6 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
-os.environ.setdefault("TQDM_DISABLE", "1")
 
 OPPORTUNITY_HEADER = (
     "Id,Name,AccountId,OwnerId,Type,LeadSource,StageName,Amount,Probability,ForecastCategoryName,"

@@ -1,0 +1,68 @@
+"""The whole Definitions object loads, with lineage from export file to published marts."""
+
+import importlib
+import sys
+
+import dagster as dg
+import yaml
+
+from ingestion.contracts import ENTITIES, SOURCES
+from ingestion.settings import DBT_PROJECT_DIR, load_settings
+
+
+def test_importing_the_definitions_module_parses_nothing(monkeypatch):
+    from orchestration.defs import transform
+
+    transform.dbt_models.cache_clear()
+    sys.modules.pop("orchestration.definitions", None)
+    importlib.import_module("orchestration.definitions")
+    assert transform.dbt_models.cache_info().currsize == 0
+
+
+def test_definitions_load_with_lineage_and_blocking_gates():
+    from orchestration.definitions import PIPELINE_JOB, defs
+
+    definitions = defs()
+    definitions.resolve_job_def(PIPELINE_JOB)
+    graph = definitions.resolve_asset_graph()
+    keys = {key.to_user_string() for key in graph.get_all_asset_keys()}
+    assert {f"raw/{e.source}/{e.name}" for e in ENTITIES} <= keys
+    assert {"marts/fct_opportunities", "marts/dim_sales_reps", "published/salesops_duckdb"} <= keys
+
+    # dbt sources are the ingestion assets themselves: one graph from export file to mart.
+    staging = graph.get(dg.AssetKey(["staging", "stg_crm__opportunities"]))
+    assert dg.AssetKey(["raw", "crm", "opportunity"]) in staging.parent_keys
+    publish = graph.get(dg.AssetKey(["published", "salesops_duckdb"]))
+    assert {dg.AssetKey(["marts", "fct_opportunities"]), dg.AssetKey(["marts", "dim_sales_reps"])} <= publish.parent_keys
+
+    raw_checks = [key for key in graph.asset_check_keys if key.asset_key.path[0] == "raw"]
+    assert len(raw_checks) == len(ENTITIES)
+    for key in raw_checks:
+        assert graph.get_check_spec(key).blocking
+    dbt_checks = {key.name for key in graph.asset_check_keys if key.asset_key == dg.AssetKey(["marts", "fct_opportunities"])}
+    assert "unique_fct_opportunities_opportunity_id" in dbt_checks
+
+
+def test_dbt_sources_match_the_input_contract():
+    declared = set()
+    for source in SOURCES:
+        with open(DBT_PROJECT_DIR / "models" / "staging" / source / f"_{source}__sources.yml", encoding="utf-8") as handle:
+            for entry in yaml.safe_load(handle)["sources"]:
+                declared |= {(entry["name"], table["name"]) for table in entry["tables"]}
+    assert declared == {(e.source, e.name) for e in ENTITIES}
+
+
+def test_settings_defaults_and_overrides(tmp_path):
+    stage_map = tmp_path / "stages.yml"
+    stage_map.write_text(
+        "stage_map:\n  - {stage_name: Discovery, funnel_step: prospect, stage_order: 1, is_closed: false, is_won: false}\n"
+    )
+    defaults = load_settings({"HOME": str(tmp_path)})
+    assert defaults.data_dir == tmp_path / ".local" / "share" / "salesops"
+    assert defaults.fiscal_year_start_month == 1 and defaults.reporting_currency == "usd"
+    assert "Negotiation/Review" in defaults.stage_names
+    custom = load_settings({"SALESOPS_DATA_DIR": str(tmp_path / "d"), "SALESOPS_STAGE_MAP": str(stage_map),
+                            "SALESOPS_FISCAL_YEAR_START_MONTH": "2"})
+    assert custom.stage_names == ("Discovery",) and custom.fiscal_year_start_month == 2
+    assert custom.exports_dir == tmp_path / "d" / "exports"
+    assert custom.dbt_vars()["stage_map"][0]["stage_name"] == "Discovery"

@@ -1,0 +1,88 @@
+"""Publication: atomic, readable by DuckDB 1.x, never blocked by (or blocking) a reader."""
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import duckdb
+import pyarrow.parquet as pq
+import pytest
+
+from ingestion.publish import publish_marts
+
+REPO = Path(__file__).resolve().parent.parent
+OLDEST_READER = "1.3.2"  # the oldest DuckDB that reads STORAGE_VERSION v1.3.0
+
+
+def build_database(path: Path, rows: int) -> Path:
+    with duckdb.connect(str(path)) as con:
+        con.execute("create schema if not exists marts")
+        con.execute("create schema if not exists staging")
+        con.execute(
+            "create or replace table marts.fct_things as "
+            "select i as thing_id, cast(i * 1.5 as decimal(18,2)) as amount from range(?) t(i)", [rows]
+        )
+        con.execute("create or replace table staging.not_published as select 1 as x")
+    return path
+
+
+def test_publishes_only_marts_to_duckdb_and_parquet(tmp_path):
+    warehouse = tmp_path / "warehouse"
+    warehouse.mkdir()
+    publication = publish_marts(build_database(warehouse / "build.duckdb", 4), warehouse)
+    assert publication.tables == {"fct_things": 4}
+    with duckdb.connect(str(warehouse / "salesops.duckdb"), read_only=True) as reader:
+        assert reader.execute("select sum(amount) from marts.fct_things").fetchone()[0] == pytest.approx(9.0)
+        schemas = {row[0] for row in reader.execute("select schema_name from information_schema.schemata").fetchall()}
+        assert "staging" not in schemas
+    assert pq.read_table(warehouse / "parquet" / "fct_things" / "data.parquet").num_rows == 4
+    assert not list(warehouse.glob(".incoming-*"))
+
+
+def test_a_reader_keeps_the_previous_publication_and_does_not_block(tmp_path):
+    warehouse = tmp_path / "warehouse"
+    warehouse.mkdir()
+    publish_marts(build_database(warehouse / "build.duckdb", 3), warehouse)
+    reader = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(f"""
+            import duckdb, sys
+            con = duckdb.connect({str(warehouse / 'salesops.duckdb')!r}, read_only=True)
+            print(con.execute('select count(*) from marts.fct_things').fetchone()[0], flush=True)
+            sys.stdin.readline()
+            print(con.execute('select count(*) from marts.fct_things').fetchone()[0], flush=True)
+        """)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert reader.stdout.readline().strip() == "3"
+        publish_marts(build_database(warehouse / "build.duckdb", 5), warehouse)  # while the reader holds the file
+        reader.stdin.write("\n")
+        reader.stdin.flush()
+        assert reader.stdout.readline().strip() == "3"  # the reader still sees its publication
+    finally:
+        reader.communicate(timeout=30)
+    with duckdb.connect(str(warehouse / "salesops.duckdb"), read_only=True) as fresh:
+        assert fresh.execute("select count(*) from marts.fct_things").fetchone()[0] == 5
+    with duckdb.connect(str(warehouse / "salesops.previous.duckdb"), read_only=True) as previous:
+        assert previous.execute("select count(*) from marts.fct_things").fetchone()[0] == 3
+
+
+def test_the_published_file_opens_in_duckdb_1x(tmp_path):
+    """BI drivers bundle DuckDB 1.x: open the file with the oldest client the storage version allows."""
+    warehouse = tmp_path / "warehouse"
+    warehouse.mkdir()
+    publish_marts(build_database(warehouse / "build.duckdb", 4), warehouse)
+    client = REPO / ".venv" / f"compat-duckdb-{OLDEST_READER}"
+    python = client / "bin" / "python"
+    if not python.exists():
+        uv = Path(sys.executable).with_name("uv")
+        subprocess.run([str(uv), "venv", "-q", "--python", sys.executable, str(client)], check=True)
+        subprocess.run([str(uv), "pip", "install", "-q", "--python", str(python), f"duckdb=={OLDEST_READER}"], check=True)
+    completed = subprocess.run(
+        [str(python), "-c", "import duckdb, sys; con = duckdb.connect(sys.argv[1], read_only=True); "
+         "print(duckdb.__version__, con.execute('select count(*), sum(amount) from marts.fct_things').fetchone())",
+         str(warehouse / "salesops.duckdb")],
+        capture_output=True, text=True, check=True,
+    )
+    assert completed.stdout.strip() == f"{OLDEST_READER} (4, Decimal('9.00'))"
