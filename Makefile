@@ -7,7 +7,7 @@ UV := $(BIN)/uv
 STAMP := $(VENV)/.installed
 DEMO_DIR ?= $(CURDIR)/.salesops
 export GX_ANALYTICS_ENABLED := False
-export DAGSTER_HOME ?= $(DEMO_DIR)/dagster
+DAGSTER_HOME ?= $(DEMO_DIR)/dagster
 
 .PHONY: setup demo test ui benchmark clean
 
@@ -29,13 +29,14 @@ $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
 	mkdir -p $(DAGSTER_HOME) && cp dagster.yaml $@
 
 demo: setup $(DAGSTER_HOME)/dagster.yaml
-	SALESOPS_DATA_DIR=$(DEMO_DIR) $(BIN)/salesops run
+	DAGSTER_HOME=$(DAGSTER_HOME) SALESOPS_DATA_DIR=$(DEMO_DIR) $(BIN)/salesops run
 
 test: setup
 	$(BIN)/python -m pytest -q
 
 ui: setup $(DAGSTER_HOME)/dagster.yaml
-	SALESOPS_DATA_DIR=$(DEMO_DIR) SALESOPS_EXPORTS_DIR=$(DEMO_DIR)/demo-exports $(BIN)/dagster dev -m orchestration.definitions
+	DAGSTER_HOME=$(DAGSTER_HOME) SALESOPS_DATA_DIR=$(DEMO_DIR) SALESOPS_EXPORTS_DIR=$(DEMO_DIR)/demo-exports \
+		$(BIN)/dagster dev -m orchestration.definitions
 
 benchmark: setup
 	$(BIN)/python tests/benchmark.py

@@ -34,12 +34,32 @@ class Failure:
     column: str
     unexpected_count: int
     samples: list[dict] = field(default_factory=list)
+    rule: str = ""
+    """What the data should have been, in words (the allowed values, the range)."""
 
     def describe(self) -> str:
         lines = ", ".join(
             f"line {sample.get('_line_number')}: {sample.get(self.column)!r}" for sample in self.samples
         )
-        return f"{self.expectation} on {self.column!r}: {self.unexpected_count} row(s) ({lines})"
+        return f"column {self.column!r} {self.rule or self.expectation}: {self.unexpected_count} row(s) ({lines})"
+
+
+def _rule(expectation_type: str, kwargs: dict) -> str:
+    if expectation_type == "expect_column_values_to_be_in_set":
+        return "must be one of " + ", ".join(repr(value) for value in kwargs["value_set"])
+    if expectation_type == "expect_column_values_to_be_between":
+        low, high = kwargs.get("min_value"), kwargs.get("max_value")
+        low, high = (value.date().isoformat() if isinstance(value, dt.datetime) else value for value in (low, high))
+        if low is not None and high is not None:
+            return f"must be between {low} and {high}"
+        return f"must be at least {low}" if low is not None else f"must be at most {high}"
+    if expectation_type in ("expect_column_values_to_be_unique", "expect_compound_columns_to_be_unique"):
+        return "must be unique within a delivery"
+    if expectation_type == "expect_column_values_to_not_be_null":
+        return "must not be empty"
+    if expectation_type == "expect_column_values_to_match_regex":
+        return f"must match {kwargs['regex']}"
+    return expectation_type
 
 
 @dataclass
@@ -129,7 +149,8 @@ def validate_batch(batch: RawBatch, stage_names: tuple[str, ...]) -> BatchValida
         problems = [problem for problem in batch.parse_problems if problem.column == column]
         failures.append(
             Failure(
-                expectation=f"values parse as {problems[0].expected}",
+                expectation="values_parse",
+                rule=f"must be {problems[0].expected}",
                 column=column,
                 unexpected_count=count,
                 samples=[{"_line_number": problem.line, column: problem.value} for problem in problems[:SAMPLE_ROWS]],
@@ -151,7 +172,10 @@ def validate_batch(batch: RawBatch, stage_names: tuple[str, ...]) -> BatchValida
             {key: _plain(value) for key, value in row.items()}
             for row in (outcome.result.get("partial_unexpected_index_list") or [])[:SAMPLE_ROWS]
         ]
-        failures.append(Failure(config.type, column, int(outcome.result.get("unexpected_count") or 0), samples))
+        failures.append(
+            Failure(config.type, column, int(outcome.result.get("unexpected_count") or 0), samples,
+                    _rule(config.type, config.kwargs))
+        )
     return BatchValidation(batch.file.relative_path, batch.rows, len(result.results), failures)
 
 

@@ -56,8 +56,9 @@ def _progress_logger():
     return progress
 
 
-def run_pipeline(exports_dir: Path, data_dir: Path, stream=sys.stdout) -> int:
+def run_pipeline(exports_dir: Path, data_dir: Path, stream=None) -> int:
     """Execute the whole job in-process; print a summary; return the exit code."""
+    stream = stream or sys.stdout
     os.environ["SALESOPS_EXPORTS_DIR"] = str(exports_dir)
     os.environ["SALESOPS_DATA_DIR"] = str(data_dir)
     settings = load_settings()
@@ -91,13 +92,21 @@ def _summarize(result, settings, seconds: float, stream) -> int:
     stream.write(f"\nchecks: {len(evaluations) - len(failed_checks)} passed, {len(failed_checks)} failed\n")
     for evaluation in failed_checks:
         stream.write(f"  failed: {evaluation.asset_key.to_user_string()} {evaluation.check_name}\n")
+    started_steps = set()
     for event in result.all_events:
+        if event.event_type_value == "STEP_START":
+            started_steps.add(event.step_key)
         if event.event_type_value == "STEP_FAILURE":
             error = event.step_failure_data.error
             message = (error.message or "").strip() if error else ""
-            if error and error.cause and "Failure" not in error.cls_name:
+            if error and error.cls_name == "Failure":
+                message = message.split(": ", 1)[-1]  # drop the exception's class path
+            elif error and error.cause:
                 message += f" (caused by: {error.cause.message.strip()})"
             stream.write(f"  step {event.step_key} failed: {message}\n")
+    blocked = sorted(node.name for node in result.job_def.graph.nodes if node.name not in started_steps)
+    if blocked:
+        stream.write(f"  not run (an upstream step or blocking check failed): {', '.join(blocked)}\n")
     published = settings.published_database
     if result.success:
         stream.write(f"\npublished marts ({seconds:.1f}s):\n")

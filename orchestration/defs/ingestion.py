@@ -21,14 +21,15 @@ def raw_asset_key(entity: Entity) -> dg.AssetKey:
 
 
 def _failure_table(outcome: EntityIngestion) -> str:
-    rows = ["| file | expectation | column | failing rows | sample (line: value) |", "|---|---|---|---|---|"]
+    rows = ["| file | column | rule | expectation | failing rows | sample (line: value) |", "|---|---|---|---|---|---|"]
     for validation in outcome.validations:
         for failure in validation.failures:
             samples = "; ".join(
                 f"{sample.get('_line_number')}: {sample.get(failure.column)!r}" for sample in failure.samples
             )
             rows.append(
-                f"| {validation.file} | {failure.expectation} | {failure.column} | {failure.unexpected_count} | {samples} |"
+                f"| {validation.file} | {failure.column} | {failure.rule} | {failure.expectation} "
+                f"| {failure.unexpected_count} | {samples} |"
             )
     return "\n".join(rows)
 

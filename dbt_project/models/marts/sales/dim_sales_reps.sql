@@ -49,7 +49,7 @@ select
     in_sales.crm_user_id,
     cast(trim(concat_ws(' ', in_sales.first_name, in_sales.last_name)) as varchar) as name,
     in_sales.job_title as title,
-    cast(trim(concat_ws(' ', managers.first_name, managers.last_name)) as varchar) as team,
+    cast(nullif(trim(concat_ws(' ', managers.first_name, managers.last_name)), '') as varchar) as team,
     in_sales.supervisor_employee_number as manager_employee_number,
     in_sales.department,
     in_sales.hire_date,

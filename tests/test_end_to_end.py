@@ -1,0 +1,280 @@
+"""`salesops run` on generated exports, checked against figures computed here from the files.
+
+The expected values are derived in plain Python from the export files (the
+systems' formats, delivery order, IsDeleted), never from the models.
+"""
+
+import csv
+import datetime as dt
+import hashlib
+import shutil
+import subprocess
+import sys
+import textwrap
+from collections import Counter
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+import duckdb
+import openpyxl
+import pytest
+
+from ingestion.demo import generate_exports
+from orchestration.cli import main
+
+SCALE = 0.25
+AS_OF = dt.date(2026, 11, 26)
+D1, D2 = "2026-11-25", "2026-11-26"
+
+
+def run_salesops(exports: Path, data_dir: Path, capsys) -> tuple[int, str]:
+    with pytest.MonkeyPatch.context() as env:  # the CLI exports its settings to the environment for dbt
+        env.setenv("SALESOPS_DATA_DIR", str(data_dir))
+        env.setenv("SALESOPS_EXPORTS_DIR", str(exports))
+        env.delenv("DAGSTER_HOME", raising=False)  # an ephemeral Dagster instance per run
+        code = main(["run", "--exports", str(exports), "--data-dir", str(data_dir)])
+    return code, capsys.readouterr().out
+
+
+def read_csv(path: Path) -> list[dict]:
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def upserted(exports: Path, source: str, filename: str, key: str) -> dict[str, dict]:
+    """Records by id after applying every delivery in order (later wins), deletions dropped."""
+    records: dict[str, dict] = {}
+    for delivery in sorted(path.name for path in (exports / source).iterdir()):
+        path = exports / source / delivery / filename
+        if path.exists():
+            for row in read_csv(path):
+                records[row[key]] = row
+    return {k: row for k, row in records.items() if row.get("IsDeleted", "false") != "true"}
+
+
+def employees(exports: Path) -> dict[str, dict]:
+    records: dict[str, dict] = {}
+    for delivery in sorted(path.name for path in (exports / "hr").iterdir()):
+        xlsx, plain = exports / "hr" / delivery / "employees.xlsx", exports / "hr" / delivery / "employees.csv"
+        if xlsx.exists():
+            sheet = openpyxl.load_workbook(xlsx, read_only=True).worksheets[0]
+            rows = list(sheet.iter_rows(values_only=True))
+            found = [dict(zip(rows[0], ["" if v is None else str(v) for v in row])) for row in rows[1:]]
+        elif plain.exists():
+            found = read_csv(plain)
+        else:
+            continue
+        records.update({row["Employee #"]: row for row in found})
+    return records
+
+
+def published(data_dir: Path, sql: str):
+    with duckdb.connect(str(data_dir / "warehouse" / "salesops.duckdb"), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def file_digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    root = tmp_path_factory.mktemp("e2e")
+    exports, data_dir = root / "exports", root / "data"
+    generate_exports(exports, scale=SCALE)
+    return exports, data_dir
+
+
+@pytest.fixture(scope="module")
+def first_run(demo):
+    """The first run, captured once for the module (a fixture cannot use capsys at module scope)."""
+    exports, data_dir = demo
+    from io import StringIO
+
+    import orchestration.cli as cli
+
+    out = StringIO()
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("SALESOPS_DATA_DIR", str(data_dir))
+        env.setenv("SALESOPS_EXPORTS_DIR", str(exports))
+        env.delenv("DAGSTER_HOME", raising=False)  # an ephemeral Dagster instance per run
+        code = cli.run_pipeline(exports, data_dir, stream=out)
+    return code, out.getvalue()
+
+
+def test_run_publishes_opportunities_matching_the_exports(demo, first_run):
+    exports, data_dir = demo
+    code, output = first_run
+    assert code == 0, output
+    assert "checks:" in output and " 0 failed" in output and "marts.fct_opportunities" in output
+
+    opportunities = upserted(exports, "crm", "Opportunity.csv", "Id")
+    first_delivery = {row["Id"]: row for row in read_csv(exports / "crm" / D1 / "Opportunity.csv")}
+    second_delivery = read_csv(exports / "crm" / D2 / "Opportunity.csv")
+    deleted_in_d2 = {row["Id"] for row in second_delivery if row["IsDeleted"] == "true"}
+    updated_in_d2 = {row["Id"] for row in second_delivery
+                     if row["IsDeleted"] == "false" and row["Id"] in first_delivery
+                     and row["StageName"] != first_delivery[row["Id"]]["StageName"]}
+    assert deleted_in_d2 and updated_in_d2  # the data really exercises deletions and updates
+
+    won = [row for row in opportunities.values() if row["IsWon"] == "true"]
+    lost = [row for row in opportunities.values() if row["IsClosed"] == "true" and row["IsWon"] == "false"]
+    open_ = [row for row in opportunities.values() if row["IsClosed"] == "false"]
+    won_amount = sum(Decimal(row["Amount"]) for row in won)
+
+    figures = published(data_dir, """
+        select count(*), count(*) filter (where not is_closed), count(*) filter (where is_won),
+               count(*) filter (where is_closed and not is_won), sum(amount) filter (where is_won)
+        from marts.fct_opportunities""")[0]
+    assert figures == (len(opportunities), len(open_), len(won), len(lost), won_amount)
+
+    ids = {row[0] for row in published(data_dir, "select opportunity_id from marts.fct_opportunities")}
+    assert ids == set(opportunities) and not ids & deleted_in_d2
+    stages = dict(published(data_dir, "select opportunity_id, stage_name from marts.fct_opportunities"))
+    assert all(stages[i] == opportunities[i]["StageName"] for i in updated_in_d2)  # D2 wins over D1
+
+    # Derived columns: probability as a fraction, weighted amount, sales cycle, owner's employee number.
+    users = {row["Id"]: row["EmployeeNumber"] or None for row in read_csv(exports / "crm" / D1 / "User.csv")}
+    expected = {}
+    for i, row in opportunities.items():
+        amount = Decimal(row["Amount"]) if row["Amount"] else None
+        probability = Decimal(row["Probability"]) / 100
+        created = dt.date.fromisoformat(row["CreatedDate"][:10])
+        close = dt.date.fromisoformat(row["CloseDate"])
+        closed = row["IsClosed"] == "true"
+        expected[i] = (
+            users[row["OwnerId"]], probability,
+            None if amount is None else (amount * probability).quantize(Decimal("0.01"), ROUND_HALF_UP),
+            (close - created).days if closed else None,
+            (close - created).days if closed else (AS_OF - created).days,
+        )
+    actual = {row[0]: row[1:] for row in published(data_dir, """
+        select opportunity_id, owner_employee_number, probability, weighted_amount, sales_cycle_days, days_open
+        from marts.fct_opportunities""")}
+    assert actual == expected
+
+
+def test_run_publishes_sales_reps_from_hr_and_crm(demo, first_run):
+    exports, data_dir = demo
+    assert first_run[0] == 0
+    people = employees(exports)
+    linked = {row["EmployeeNumber"]: row["Id"] for row in read_csv(exports / "crm" / D1 / "User.csv") if row["EmployeeNumber"]}
+    in_sales = {n: row for n, row in people.items() if row["Department"] == "Sales" or n in linked}
+
+    def tenure(row):
+        hire = dt.date.fromisoformat(row["Hire Date"])
+        end = AS_OF
+        if row["Termination Date"] and dt.date.fromisoformat(row["Termination Date"]) < AS_OF:
+            end = dt.date.fromisoformat(row["Termination Date"])
+        return max(0, (end.year - hire.year) * 12 + end.month - hire.month - (end.day < hire.day))
+
+    expected = {
+        n: (
+            linked.get(n), f"{row['First Name']} {row['Last Name']}",
+            f"{people[row['Supervisor EID']]['First Name']} {people[row['Supervisor EID']]['Last Name']}"
+            if row["Supervisor EID"] else None,
+            row["Employment Status"] != "Terminated"
+            and (not row["Termination Date"] or dt.date.fromisoformat(row["Termination Date"]) > AS_OF),
+            tenure(row),
+        )
+        for n, row in in_sales.items()
+    }
+    actual = {row[0]: row[1:] for row in published(
+        data_dir, "select employee_number, crm_user_id, name, team, is_active, tenure_months from marts.dim_sales_reps")}
+    assert actual == expected
+    assert any(not values[3] for values in expected.values())  # someone left: is_active is exercised
+    columns = {row[0] for row in published(data_dir, "describe marts.dim_sales_reps")}
+    assert not {"pay_rate", "work_email", "variable_pay_target"} & columns  # no pay, no personal email
+
+
+def test_rerunning_the_same_deliveries_changes_nothing(demo, first_run, capsys):
+    exports, data_dir = demo
+    assert first_run[0] == 0
+    lake = data_dir / "lake" / "raw"
+    manifests = {path: path.read_text() for path in lake.rglob("_manifest.json")}
+    before = {t: published(data_dir, f"select * from marts.{t} order by all") for t in ("fct_opportunities", "dim_sales_reps")}
+    code, output = run_salesops(exports, data_dir, capsys)
+    assert code == 0, output
+    assert {path: path.read_text() for path in lake.rglob("_manifest.json")} == manifests
+    assert sorted(p.name for p in lake.rglob("*.parquet") if p.parent.name.startswith("delivery=")) == sorted(
+        p.name for p in lake.rglob("*.parquet") if p.parent.name.startswith("delivery="))
+    after = {t: published(data_dir, f"select * from marts.{t} order by all") for t in before}
+    assert after == before
+
+
+def _copy(demo, tmp_path):
+    exports, data_dir = demo
+    shutil.copytree(exports, tmp_path / "exports")
+    shutil.copytree(data_dir, tmp_path / "data", symlinks=True)
+    return tmp_path / "exports", tmp_path / "data"
+
+
+def _write_delivery(exports: Path, delivery: str, rows: list[dict], drop_column: str | None = None) -> Path:
+    header = [c for c in rows[0] if c != drop_column]
+    path = exports / "crm" / delivery / "Opportunity.csv"
+    path.parent.mkdir(parents=True)
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, header, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def test_a_file_missing_a_required_column_fails_and_changes_nothing(demo, first_run, tmp_path, capsys):
+    assert first_run[0] == 0
+    exports, data_dir = _copy(demo, tmp_path)
+    published_file = data_dir / "warehouse" / "salesops.duckdb"
+    digest, rows = file_digest(published_file), published(data_dir, "select * from marts.fct_opportunities order by all")
+    some = list(upserted(exports, "crm", "Opportunity.csv", "Id").values())[:3]
+    _write_delivery(exports, "2026-11-27", some, drop_column="StageName")
+
+    code, output = run_salesops(exports, data_dir, capsys)
+    assert code == 1
+    assert "crm/2026-11-27/Opportunity.csv" in output and "'StageName'" in output and "nothing was published" in output
+    assert file_digest(published_file) == digest
+    assert published(data_dir, "select * from marts.fct_opportunities order by all") == rows
+    assert not (data_dir / "lake" / "raw" / "crm" / "opportunity" / "delivery=2026-11-27").exists()
+
+
+def test_an_unknown_stage_blocks_the_run_naming_the_stage(demo, first_run, tmp_path, capsys):
+    assert first_run[0] == 0
+    exports, data_dir = _copy(demo, tmp_path)
+    digest = file_digest(data_dir / "warehouse" / "salesops.duckdb")
+    row = dict(list(upserted(exports, "crm", "Opportunity.csv", "Id").values())[0], StageName="Demo Scheduled")
+    _write_delivery(exports, "2026-11-27", [row])
+
+    code, output = run_salesops(exports, data_dir, capsys)
+    assert code == 1
+    assert "raw/crm/opportunity raw_batch_valid" in output and "'Demo Scheduled'" in output and "line 2" in output
+    assert "not run (an upstream step or blocking check failed): published__salesops_duckdb, salesops_dbt_models" in output
+    assert file_digest(data_dir / "warehouse" / "salesops.duckdb") == digest
+
+
+def test_a_reader_holding_the_published_file_does_not_block_a_run(demo, first_run, tmp_path, capsys):
+    assert first_run[0] == 0
+    exports, data_dir = _copy(demo, tmp_path)
+    won_before = published(data_dir, "select count(*) from marts.fct_opportunities where is_won")[0][0]
+    open_deal = next(row for row in upserted(exports, "crm", "Opportunity.csv", "Id").values() if row["IsClosed"] == "false")
+    _write_delivery(exports, "2026-11-27", [dict(open_deal, StageName="Closed Won", IsClosed="true", IsWon="true",
+                                                 Probability="100", ForecastCategoryName="Closed", CloseDate="2026-11-27")])
+    reader = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(f"""
+            import duckdb, sys
+            con = duckdb.connect({str(data_dir / 'warehouse' / 'salesops.duckdb')!r}, read_only=True)
+            query = 'select count(*) from marts.fct_opportunities where is_won'
+            print(con.execute(query).fetchone()[0], flush=True)
+            sys.stdin.readline()
+            print(con.execute(query).fetchone()[0], flush=True)
+        """)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert int(reader.stdout.readline()) == won_before
+        code, output = run_salesops(exports, data_dir, capsys)  # while the reader holds the file open
+        assert code == 0, output
+        reader.stdin.write("\n")
+        reader.stdin.flush()
+        assert int(reader.stdout.readline()) == won_before  # the reader keeps its consistent view
+    finally:
+        reader.communicate(timeout=60)
+    assert published(data_dir, "select count(*) from marts.fct_opportunities where is_won")[0][0] == won_before + 1
