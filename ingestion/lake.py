@@ -10,6 +10,7 @@ schema, so that an entity nobody has delivered yet reads as an empty table.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shutil
@@ -17,6 +18,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ingestion.contracts import Entity
@@ -27,28 +29,33 @@ MANIFEST = "_manifest.json"
 
 def discover(exports_dir: Path, entity: Entity) -> list[ExportFile]:
     """The files of one entity in the drop folder, in delivery order."""
-    source_dir = exports_dir / entity.source
+    return discover_files(exports_dir, entity.source, entity.files, entity.key)
+
+
+def discover_files(exports_dir: Path, source: str, filenames: tuple[str, ...], label: str) -> list[ExportFile]:
+    """The files named ``filenames`` (any case) of one source, in delivery order."""
+    source_dir = exports_dir / source
     if not source_dir.is_dir():
         return []
-    names = {name.lower() for name in entity.files}
+    names = {name.lower() for name in filenames}
     found: list[ExportFile] = []
     for path in sorted(source_dir.iterdir()):
         if path.is_file() and path.name.lower() in names:
-            found.append(_export_file(exports_dir, entity, IMPLICIT_DELIVERY, path))
+            found.append(_export_file(exports_dir, source, IMPLICIT_DELIVERY, path))
         elif path.is_dir() and not path.name.startswith("."):
             matches = sorted(child for child in path.iterdir() if child.is_file() and child.name.lower() in names)
             if len(matches) > 1:
                 listed = ", ".join(child.name for child in matches)
                 raise ExportError(
-                    f"{entity.source}/{path.name}: {listed} are the same input ({entity.key}) twice in one delivery. "
+                    f"{source}/{path.name}: {listed} are the same input ({label}) twice in one delivery. "
                     "Keep one of them."
                 )
-            found.extend(_export_file(exports_dir, entity, path.name, child) for child in matches)
+            found.extend(_export_file(exports_dir, source, path.name, child) for child in matches)
     return sorted(found, key=lambda file: file.delivery)
 
 
-def _export_file(exports_dir: Path, entity: Entity, delivery: str, path: Path) -> ExportFile:
-    return ExportFile(entity.source, delivery, path, path.relative_to(exports_dir).as_posix())
+def _export_file(exports_dir: Path, source: str, delivery: str, path: Path) -> ExportFile:
+    return ExportFile(source, delivery, path, path.relative_to(exports_dir).as_posix())
 
 
 @dataclass(frozen=True)
@@ -65,19 +72,28 @@ class RawLake:
         self.root = lake_dir / "raw"
 
     def entity_dir(self, entity: Entity) -> Path:
-        return self.root / entity.source / entity.name
+        return self.table_dir(entity.source, entity.name)
+
+    def table_dir(self, source: str, name: str) -> Path:
+        return self.root / source / name
 
     def ensure_contract_schema(self, entity: Entity) -> None:
-        target = self.entity_dir(entity) / "_contract" / "part.parquet"
+        self.ensure_empty_table(entity.source, entity.name, empty_contract_table(entity))
+
+    def ensure_empty_table(self, source: str, name: str, empty: pa.Table) -> None:
+        target = self.table_dir(source, name) / "_contract" / "part.parquet"
         if target.exists():
             return
         target.parent.mkdir(parents=True, exist_ok=True)
         temporary = target.with_name(f".part-{uuid.uuid4().hex}.parquet")
-        pq.write_table(empty_contract_table(entity), temporary)
+        pq.write_table(empty, temporary)
         os.replace(temporary, target)
 
     def loaded(self, entity: Entity, delivery: str) -> LoadedDelivery | None:
-        manifest = self.entity_dir(entity) / f"delivery={delivery}" / MANIFEST
+        return self.loaded_table(entity.source, entity.name, delivery)
+
+    def loaded_table(self, source: str, name: str, delivery: str) -> LoadedDelivery | None:
+        manifest = self.table_dir(source, name) / f"delivery={delivery}" / MANIFEST
         if not manifest.exists():
             return None
         return LoadedDelivery(**json.loads(manifest.read_text(encoding="utf-8")))
@@ -94,12 +110,15 @@ class RawLake:
 
     def check_unchanged(self, entity: Entity, file: ExportFile, content_hash: str) -> bool:
         """True when this delivery is already loaded with the same content; an error when it changed."""
-        previous = self.loaded(entity, file.delivery)
+        return self.check_table_unchanged(entity.source, entity.name, entity.key, file, content_hash)
+
+    def check_table_unchanged(self, source: str, name: str, label: str, file: ExportFile, content_hash: str) -> bool:
+        previous = self.loaded_table(source, name, file.delivery)
         if previous is None:
             return False
         if previous.content_hash != content_hash:
             raise ExportError(
-                f"{file.relative_path}: delivery {file.delivery!r} of {entity.key} was loaded on "
+                f"{file.relative_path}: delivery {file.delivery!r} of {label} was loaded on "
                 f"{previous.loaded_at} from {previous.file} and has changed since (content hash "
                 f"{previous.content_hash[:12]}… is now {content_hash[:12]}…). A loaded delivery is never "
                 "overwritten: put corrected data in a new delivery folder that sorts after it, or restore the "
@@ -109,23 +128,38 @@ class RawLake:
 
     def commit(self, batch: RawBatch) -> Path:
         """Land a batch atomically; returns its folder."""
-        final = self.entity_dir(batch.entity) / f"delivery={batch.file.delivery}"
-        final.parent.mkdir(parents=True, exist_ok=True)
-        # Written outside the entity folder, which dbt globs, then renamed in.
-        temporary = self.root / ".incoming" / uuid.uuid4().hex
-        temporary.mkdir(parents=True)
+        landed = self.commit_tables(
+            batch.entity.source, {batch.entity.name: batch.table}, batch.file, batch.content_hash, batch.loaded_at
+        )
+        return landed[batch.entity.name]
+
+    def commit_tables(
+        self, source: str, tables: dict[str, pa.Table], file: ExportFile, content_hash: str, loaded_at: dt.datetime
+    ) -> dict[str, Path]:
+        """Land the tables read from one delivered file (one, or several for a YAML document).
+
+        Every table is written to a temporary folder outside the globs dbt reads,
+        then renamed into place; the first table, whose manifest marks the file
+        as loaded, goes last, so a crash in between is redone on the next run.
+        """
+        incoming = self.root / ".incoming" / uuid.uuid4().hex
+        landed: dict[str, Path] = {}
         try:
-            pq.write_table(batch.table, temporary / f"{batch.file.path.stem}.parquet", compression="zstd")
-            manifest = LoadedDelivery(
-                delivery=batch.file.delivery,
-                file=batch.file.relative_path,
-                content_hash=batch.content_hash,
-                rows=batch.rows,
-                loaded_at=batch.loaded_at.isoformat(timespec="seconds"),
-            )
-            (temporary / MANIFEST).write_text(json.dumps(manifest.__dict__, indent=2), encoding="utf-8")
-            os.rename(temporary, final)
-        except BaseException:
-            shutil.rmtree(temporary, ignore_errors=True)
-            raise
-        return final
+            for name, table in tables.items():
+                folder = incoming / name
+                folder.mkdir(parents=True)
+                pq.write_table(table, folder / f"{file.path.stem}.parquet", compression="zstd")
+                manifest = LoadedDelivery(file.delivery, file.relative_path, content_hash, table.num_rows,
+                                          loaded_at.isoformat(timespec="seconds"))
+                (folder / MANIFEST).write_text(json.dumps(manifest.__dict__, indent=2), encoding="utf-8")
+            names = list(tables)
+            for name in names[1:] + names[:1]:
+                final = self.root / source / name / f"delivery={file.delivery}"
+                final.parent.mkdir(parents=True, exist_ok=True)
+                if final.exists():  # left by a run that stopped before its first table landed
+                    shutil.rmtree(final)
+                os.rename(incoming / name, final)
+                landed[name] = final
+        finally:
+            shutil.rmtree(incoming, ignore_errors=True)
+        return landed

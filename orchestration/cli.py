@@ -12,6 +12,7 @@ from pathlib import Path
 from ingestion.settings import load_settings
 
 DEMO_SCALE = 1.0
+FAILURE_MESSAGE_LIMIT = 2000
 
 
 class _ProgressHandler(logging.Handler):
@@ -91,7 +92,8 @@ def _summarize(result, settings, seconds: float, stream) -> int:
     failed_checks = [evaluation for evaluation in evaluations if not evaluation.passed]
     stream.write(f"\nchecks: {len(evaluations) - len(failed_checks)} passed, {len(failed_checks)} failed\n")
     for evaluation in failed_checks:
-        stream.write(f"  failed: {evaluation.asset_key.to_user_string()} {evaluation.check_name}\n")
+        detail = f": {evaluation.description}" if evaluation.description else ""
+        stream.write(f"  failed: {evaluation.asset_key.to_user_string()} {evaluation.check_name}{detail}\n")
     started_steps = set()
     for event in result.all_events:
         if event.event_type_value == "STEP_START":
@@ -103,6 +105,8 @@ def _summarize(result, settings, seconds: float, stream) -> int:
                 message = message.split(": ", 1)[-1]  # drop the exception's class path
             elif error and error.cause:
                 message += f" (caused by: {error.cause.message.strip()})"
+            if len(message) > FAILURE_MESSAGE_LIMIT:
+                message = message[:FAILURE_MESSAGE_LIMIT] + " … (cut; the full error is in the Dagster run log)"
             stream.write(f"  step {event.step_key} failed: {message}\n")
     blocked = sorted(node.name for node in result.job_def.graph.nodes if node.name not in started_steps)
     if blocked:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from orchestration.defs.ingestion import raw_assets
+from orchestration.defs.ingestion import build_comp_plans_asset, quota_holders_known, raw_assets
 from orchestration.defs.publish import build_publish_asset
 from orchestration.defs.transform import dbt_models, dbt_resource
 
@@ -18,7 +18,8 @@ def build_definitions() -> dg.Definitions:
         description="Ingest every export, build the dbt models with their tests, publish the marts.",
     )
     return dg.Definitions(
-        assets=[*raw_assets(), dbt_models(), build_publish_asset()],
+        assets=[*raw_assets(), build_comp_plans_asset(), dbt_models(), build_publish_asset()],
+        asset_checks=[quota_holders_known],
         jobs=[pipeline],
         schedules=[
             dg.ScheduleDefinition(

@@ -6,6 +6,7 @@ import sys
 import dagster as dg
 import yaml
 
+from ingestion.comp_plans import COMP_PLAN_TABLES
 from ingestion.contracts import ENTITIES, SOURCES
 from ingestion.settings import DBT_PROJECT_DIR, load_settings
 
@@ -36,7 +37,7 @@ def test_definitions_load_with_lineage_and_blocking_gates():
     assert {dg.AssetKey(["marts", "fct_opportunities"]), dg.AssetKey(["marts", "dim_sales_reps"])} <= publish.parent_keys
 
     raw_checks = [key for key in graph.asset_check_keys if key.asset_key.path[0] == "raw"]
-    assert len(raw_checks) == len(ENTITIES)
+    assert len(raw_checks) == len(ENTITIES) + 2  # + comp_plans_valid, quota_holders_known
     for key in raw_checks:
         assert graph.get_check_spec(key).blocking
     dbt_checks = {key.name for key in graph.asset_check_keys if key.asset_key == dg.AssetKey(["marts", "fct_opportunities"])}
@@ -49,7 +50,7 @@ def test_dbt_sources_match_the_input_contract():
         with open(DBT_PROJECT_DIR / "models" / "staging" / source / f"_{source}__sources.yml", encoding="utf-8") as handle:
             for entry in yaml.safe_load(handle)["sources"]:
                 declared |= {(entry["name"], table["name"]) for table in entry["tables"]}
-    assert declared == {(e.source, e.name) for e in ENTITIES}
+    assert declared == {(e.source, e.name) for e in ENTITIES} | {("planning", name) for name in COMP_PLAN_TABLES}
 
 
 def test_settings_defaults_and_overrides(tmp_path):

@@ -278,3 +278,33 @@ def test_a_reader_holding_the_published_file_does_not_block_a_run(demo, first_ru
     finally:
         reader.communicate(timeout=60)
     assert published(data_dir, "select count(*) from marts.fct_opportunities where is_won")[0][0] == won_before + 1
+
+
+def test_commission_statements_match_an_independent_computation(demo, first_run):
+    """Every statement and line, to the cent, against tests/commission_oracle.py (plain Python from the exports)."""
+    from tests.commission_oracle import compute
+
+    exports, data_dir = demo
+    assert first_run[0] == 0
+    expected_statements, expected_lines = compute(exports, AS_OF)
+    columns = ("effective_quota, credited_bookings, attainment, commission, spiffs, clawbacks, earned, "
+               "draw_paid, draw_balance, payout, is_assigned")
+    actual = {
+        row[:3]: row[3:]
+        for row in published(data_dir, f"select employee_number, plan_id, period_start, {columns} "
+                                       "from marts.fct_commission_statements")
+    }
+    expected = {
+        key: tuple(getattr(statement, name.strip()) for name in columns.split(","))
+        for key, statement in expected_statements.items()
+    }
+    assert len(expected) > 20 and any(s.draw_paid for s in expected_statements.values())
+    assert actual == expected
+
+    line_columns = ("employee_number, plan_id, period_start, line_type, opportunity_id, credited_amount, "
+                    "band_from, band_to, rate, amount")
+    actual_lines = Counter(published(data_dir, f"select {line_columns} from marts.fct_commission_lines"))
+    expected_lines = Counter(
+        tuple(getattr(line, name.strip()) for name in line_columns.split(",")) for line in expected_lines
+    )
+    assert actual_lines == expected_lines

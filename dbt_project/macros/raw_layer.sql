@@ -26,3 +26,11 @@
 {% macro money(column) -%}
     cast({{ column }} as decimal(18, 2))
 {%- endmacro %}
+
+{#- comp_plans.yaml is replaced whole by a later delivery: every table of it is
+    read from the latest delivery of the plans table (a later file with no
+    spiffs must not bring back an earlier file's spiffs). -#}
+{% macro from_latest_comp_plan_file(table_name) -%}
+    select * from {{ source('planning', table_name) }}
+    where _delivery = (select max(_delivery) from {{ source('planning', 'comp_plan') }})
+{%- endmacro %}

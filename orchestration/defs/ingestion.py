@@ -8,12 +8,16 @@ downstream, and names the file, line and column in the check's metadata.
 
 import dagster as dg
 
-from ingestion.contracts import ENTITIES, Entity
-from ingestion.ingest import EntityIngestion, ingest_entity
+from ingestion.comp_plans import COMP_PLAN_TABLES
+from ingestion.contracts import ENTITIES, Entity, entity
+from ingestion.ingest import EntityIngestion, ingest_comp_plans, ingest_entity
 from ingestion.readers import ExportError
+from ingestion.references import quotas_for_unknown_people
 from ingestion.settings import load_settings
 
 CHECK_NAME = "raw_batch_valid"
+COMP_PLANS_CHECK = "comp_plans_valid"
+QUOTA_PEOPLE_CHECK = "quota_holders_known"
 
 
 def raw_asset_key(entity: Entity) -> dg.AssetKey:
@@ -107,3 +111,64 @@ def build_raw_asset(entity: Entity) -> dg.AssetsDefinition:
 
 def raw_assets() -> list[dg.AssetsDefinition]:
     return [build_raw_asset(entity) for entity in ENTITIES]
+
+
+def build_comp_plans_asset() -> dg.AssetsDefinition:
+    """comp_plans.yaml lands as four tables; a file that breaks the plan rules lands nothing and blocks."""
+    keys = [dg.AssetKey(["raw", "planning", name]) for name in COMP_PLAN_TABLES]
+
+    @dg.multi_asset(
+        name="raw_planning_comp_plans",
+        specs=[
+            dg.AssetSpec(key, group_name="raw_planning", kinds={"parquet", "python"},
+                         description=f"planning/<delivery>/comp_plans.yaml: the {key.path[-1]} table "
+                         "(a later file replaces the earlier one whole).")
+            for key in keys
+        ],
+        check_specs=[
+            dg.AssetCheckSpec(COMP_PLANS_CHECK, asset=keys[0], blocking=True,
+                              description="comp_plans.yaml follows the rules of commissions.md: known plans, "
+                              "bands without overlap or gap, no negative rate, no overlapping assignments.")
+        ],
+    )
+    def raw_comp_plans(context: dg.AssetExecutionContext):
+        settings = load_settings()
+        try:
+            outcome = ingest_comp_plans(settings.exports_dir, settings.lake_dir)
+        except ExportError as error:
+            yield dg.AssetCheckResult(check_name=COMP_PLANS_CHECK, asset_key=keys[0], passed=False,
+                                      severity=dg.AssetCheckSeverity.ERROR, metadata={"error": str(error)})
+            raise dg.Failure(description=str(error)) from error
+        yield dg.AssetCheckResult(check_name=COMP_PLANS_CHECK, asset_key=keys[0], passed=True,
+                                  metadata={"deliveries_landed": sorted(outcome.landed),
+                                            "deliveries_already_loaded": len(outcome.unchanged)})
+        for key in keys:
+            yield dg.MaterializeResult(
+                asset_key=key,
+                metadata={"rows_landed": sum(rows[key.path[-1]] for rows in outcome.landed.values())},
+            )
+
+    return raw_comp_plans
+
+
+@dg.asset_check(
+    asset=raw_asset_key(entity("planning.quota")),
+    name=QUOTA_PEOPLE_CHECK,
+    additional_deps=[raw_asset_key(entity("hr.employee"))],
+    blocking=True,
+    description="Every current quota row names a person of the HR export (Employee #).",
+)
+def quota_holders_known() -> dg.AssetCheckResult:
+    unknown = quotas_for_unknown_people(load_settings().lake_dir)
+    return dg.AssetCheckResult(
+        passed=not unknown,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={
+            "unknown_people": len(unknown),
+            "rows": dg.MetadataValue.md("\n".join(f"- {person.describe()}" for person in unknown[:20]) or "none"),
+        },
+        description=(
+            "quota for an unknown person: " + "; ".join(person.describe() for person in unknown[:5])
+            + ". Add the person to the HR export or deliver corrected quotas in a new delivery."
+        ) if unknown else None,
+    )
