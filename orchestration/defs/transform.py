@@ -40,7 +40,8 @@ def dbt_environment(settings: Settings) -> dict[str, str]:
 
 
 def dbt_build_args(settings: Settings) -> list[str]:
-    return ["build", "--vars", json.dumps(settings.dbt_vars(), sort_keys=True)]
+    # Unit tests check the SQL on fixtures, not the data: `make test` runs them, a pipeline run need not.
+    return ["build", "--vars", json.dumps(settings.dbt_vars(), sort_keys=True), "--exclude-resource-type", "unit_test"]
 
 
 def dbt_parse_args(settings: Settings) -> list[str]:
