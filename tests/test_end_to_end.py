@@ -308,3 +308,58 @@ def test_commission_statements_match_an_independent_computation(demo, first_run)
         tuple(getattr(line, name.strip()) for name in line_columns.split(",")) for line in expected_lines
     )
     assert actual_lines == expected_lines
+
+
+def test_changing_plan_rates_in_the_yaml_changes_the_payouts(demo, first_run, tmp_path, capsys):
+    """A new comp_plans.yaml (replacing the earlier one whole) with doubled rates: no code change, new payouts."""
+    import yaml
+
+    from tests.commission_oracle import compute_statements
+
+    assert first_run[0] == 0
+    exports, data_dir = _copy(demo, tmp_path)
+    before = dict(published(data_dir, "select plan_id, sum(commission) from marts.fct_commission_statements group by 1"))
+    plans = yaml.safe_load((exports / "planning" / D1 / "comp_plans.yaml").read_text())
+    for plan in plans["plans"]:
+        for tier in plan["tiers"]:
+            tier["rate"] = tier["rate"] * 2
+    delivery = exports / "planning" / "2026-11-27"
+    delivery.mkdir()
+    (delivery / "comp_plans.yaml").write_text(yaml.safe_dump(plans, sort_keys=False))
+
+    code, output = run_salesops(exports, data_dir, capsys)
+    assert code == 0, output
+    after = dict(published(data_dir, "select plan_id, sum(commission) from marts.fct_commission_statements group by 1"))
+    for plan_id, commission in before.items():
+        if commission:
+            assert after[plan_id] > commission * Decimal("1.9")
+    expected = compute_statements(exports, dt.date(2026, 11, 27))  # the new delivery moves the as-of date
+    actual = {row[:3]: row[3:] for row in published(
+        data_dir, "select employee_number, plan_id, period_start, commission, payout from marts.fct_commission_statements")}
+    assert actual == {key: (s.commission, s.payout) for key, s in expected.items()}
+
+
+def test_invalid_plans_and_quotas_for_unknown_people_block_the_run_naming_the_line(demo, first_run, tmp_path, capsys):
+    assert first_run[0] == 0
+    exports, data_dir = _copy(demo, tmp_path)
+    digest = file_digest(data_dir / "warehouse" / "salesops.duckdb")
+    delivery = exports / "planning" / "2026-11-27"
+    delivery.mkdir()
+    (delivery / "comp_plans.yaml").write_text(
+        "plans:\n"
+        "  - id: ae\n"
+        "    period: quarter\n"
+        "    measure: bookings\n"
+        "    tiers:\n"
+        "      - {from: 0.0, to: 1.0, rate: 0.10}\n"
+        "      - {from: 1.2, to: null, rate: 0.15}\n"
+        "assignments: []\n"
+    )
+    (delivery / "quotas.csv").write_text("employee_number,period,quota_amount\n1001,FY2027-Q1,100000\n9999,FY2027-Q1,50000\n")
+
+    code, output = run_salesops(exports, data_dir, capsys)
+    assert code == 1
+    assert "planning/2026-11-27/comp_plans.yaml line 7" in output  # the band that leaves a gap
+    assert "quota_holders_known" in output and "planning/2026-11-27/quotas.csv line 3" in output and "'9999'" in output
+    assert file_digest(data_dir / "warehouse" / "salesops.duckdb") == digest
+    assert not (data_dir / "lake" / "raw" / "planning" / "comp_plan" / "delivery=2026-11-27").exists()
