@@ -88,7 +88,8 @@ def dbt_models() -> dg.AssetsDefinition:
         settings = load_settings()
         os.environ.update(dbt_environment(settings))
         (settings.warehouse_dir).mkdir(parents=True, exist_ok=True)
-        yield from dbt.cli(dbt_build_args(settings), context=context).stream()
+        # A target folder per data dir keeps dbt's partial-parse state between runs.
+        yield from dbt.cli(dbt_build_args(settings), context=context, target_path=settings.data_dir / "dbt-target").stream()
 
     return salesops_dbt_models
 
