@@ -89,4 +89,8 @@ drawn as (
         and statements.period_number = drawn.period_number + 1
 )
 
-select * exclude (period_number) from drawn
+select
+    * exclude (period_number),
+    cast(case when effective_quota <> 0 then round(credited_bookings / effective_quota, 6) end as decimal(18, 6))
+        as attainment
+from drawn

@@ -6,8 +6,7 @@ select
     period_end,
     cast(effective_quota as decimal(18, 2)) as effective_quota,
     cast(credited_bookings as decimal(18, 2)) as credited_bookings,
-    cast(case when effective_quota <> 0 then round(credited_bookings / effective_quota, 6) end as decimal(18, 6))
-        as attainment,
+    attainment,
     cast(commission as decimal(18, 2)) as commission,
     cast(spiffs as decimal(18, 2)) as spiffs,
     cast(clawbacks as decimal(18, 2)) as clawbacks,

@@ -7,6 +7,5 @@ select
     cast(full_quota as decimal(18, 2)) as full_quota,
     cast(effective_quota as decimal(18, 2)) as effective_quota,
     cast(credited_bookings as decimal(18, 2)) as credited_bookings,
-    cast(case when effective_quota <> 0 then round(credited_bookings / effective_quota, 6) end as decimal(18, 6))
-        as attainment
+    attainment
 from {{ ref('int_statements_drawn') }}
