@@ -363,3 +363,34 @@ def test_invalid_plans_and_quotas_for_unknown_people_block_the_run_naming_the_li
     assert "quota_holders_known" in output and "planning/2026-11-27/quotas.csv line 3" in output and "'9999'" in output
     assert file_digest(data_dir / "warehouse" / "salesops.duckdb") == digest
     assert not (data_dir / "lake" / "raw" / "planning" / "comp_plan" / "delivery=2026-11-27").exists()
+
+
+def test_team_attainment_rolls_up_the_whole_reporting_line(demo, first_run):
+    """rpt_team_attainment against the oracle's statements summed over each manager's reports at any depth."""
+    from tests.commission_oracle import compute_statements
+
+    exports, data_dir = demo
+    assert first_run[0] == 0
+    people = employees(exports)
+    reports: dict[str, set[str]] = {}
+    for number, row in people.items():
+        boss = row["Supervisor EID"] or None
+        while boss:  # every manager above this person, at any depth
+            reports.setdefault(boss, {boss}).add(number)
+            boss = people[boss]["Supervisor EID"] or None
+    assert any(len(team) > 3 for team in reports.values())
+
+    totals: dict[tuple[str, dt.date], list] = {}
+    for (number, _plan, period_start), statement in compute_statements(exports, AS_OF).items():
+        quarter = dt.date(period_start.year, (period_start.month - 1) // 3 * 3 + 1, 1)  # fiscal year = calendar year
+        for manager, team in reports.items():
+            if number in team:
+                entry = totals.setdefault((manager, quarter), [set(), Decimal(0), Decimal(0)])
+                entry[0].add(number)
+                entry[1] += statement.effective_quota
+                entry[2] += statement.credited_bookings
+    expected = {key: (len(who), quota, booked) for key, (who, quota, booked) in totals.items()}
+    actual = {row[:2]: row[2:] for row in published(data_dir, """
+        select manager_employee_number, quarter_start, people_with_statements, effective_quota, credited_bookings
+        from marts.rpt_team_attainment""")}
+    assert actual == expected
