@@ -45,3 +45,9 @@
         interval 1 month
     )) as spine(month_start)
 {%- endmacro %}
+
+{#- One row per day from start_expr to end_expr (inclusive). -#}
+{% macro day_spine(start_expr, end_expr) -%}
+    select cast(day as date) as day
+    from unnest(generate_series(cast({{ start_expr }} as timestamp), cast({{ end_expr }} as timestamp), interval 1 day)) as spine(day)
+{%- endmacro %}

@@ -73,10 +73,21 @@ def dbt_resource() -> DbtCliResource:
     return DbtCliResource(project_dir=dbt_project(), profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=str(DBT_EXECUTABLE))
 
 
+def manifest_is_stale(project: DbtProject) -> bool:
+    """True when the manifest is missing or older than a file of the dbt project."""
+    if not project.manifest_path.exists():
+        return True
+    built = project.manifest_path.stat().st_mtime
+    sources = [project.project_dir / "dbt_project.yml"]
+    for folder in ("models", "macros", "tests"):
+        sources += [path for path in (project.project_dir / folder).rglob("*") if path.suffix in (".sql", ".yml")]
+    return any(path.stat().st_mtime > built for path in sources)
+
+
 @cache
 def dbt_models() -> dg.AssetsDefinition:
     project = dbt_project()
-    if not project.manifest_path.exists():
+    if manifest_is_stale(project):
         prepare_manifest()
 
     @dbt_assets(

@@ -1,0 +1,63 @@
+{#- Each opportunity's state at the end of every day it changed, from
+    OpportunityHistory (several changes in one day: the day's last one wins),
+    valid from that day until the day before its next change. With the
+    stage map's closed flags, the current owner and the deletion date. -#}
+with first_seen as (
+    {#- A full export re-delivers old history: a row is new when its Id is. -#}
+    select "Id" as opportunity_history_id, min(_delivery) as first_delivery_id
+    from {{ source('crm', 'opportunity_history') }}
+    group by "Id"
+),
+
+history as (
+    select
+        histories.*,
+        first_seen.first_delivery_id,
+        cast(changed_at as date) as changed_date,
+        row_number() over (
+            partition by histories.opportunity_id, cast(histories.changed_at as date)
+            order by histories.changed_at desc, histories.opportunity_history_id desc
+        ) as recency_in_day
+    from {{ ref('stg_crm__opportunity_histories') }} as histories
+    inner join first_seen on first_seen.opportunity_history_id = histories.opportunity_history_id
+    where not histories.is_deleted
+),
+
+day_end_states as (
+    select * from history where recency_in_day = 1
+),
+
+opportunities as (
+    select opportunities.opportunity_id, opportunities.owner_user_id, opportunities.opportunity_type, users.employee_number
+    from {{ ref('stg_crm__opportunities') }} as opportunities
+    left join {{ ref('stg_crm__users') }} as users on users.user_id = opportunities.owner_user_id
+)
+
+select
+    states.opportunity_id,
+    states.changed_date as valid_from,
+    cast(lead(states.changed_date) over (partition by states.opportunity_id order by states.changed_date)
+        - interval 1 day as date) as valid_to,
+    min(states.changed_date) over (partition by states.opportunity_id) as created_date,
+    states.stage_name,
+    coalesce(stages.is_closed, false) as is_closed,
+    coalesce(stages.is_won, false) as is_won,
+    stages.funnel_step,
+    stages.stage_order,
+    states.amount,
+    cast(states.probability_percent / 100 as decimal(5, 4)) as probability,
+    case states.forecast_category_api
+        when 'BestCase' then 'Best Case'
+        when 'Forecast' then 'Commit'
+        else states.forecast_category_api
+    end as forecast_category,
+    states.close_date,
+    opportunities.owner_user_id,
+    opportunities.employee_number as owner_employee_number,
+    opportunities.opportunity_type,
+    deletions.deleted_date,
+    states.first_delivery_id
+from day_end_states as states
+left join {{ ref('int_stages_configured') }} as stages on stages.stage_name = states.stage_name
+left join opportunities on opportunities.opportunity_id = states.opportunity_id
+left join {{ ref('int_opportunity_deletions_dated') }} as deletions on deletions.opportunity_id = states.opportunity_id

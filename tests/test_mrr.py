@@ -1,0 +1,205 @@
+"""marts.fct_mrr_monthly on generated exports, checked against MRR computed here from the Stripe CSVs.
+
+The expected rows are derived in plain Python from the billing export files
+(deliveries applied in folder order, records upserted by id, epoch seconds as
+UTC dates, cents as exact fractions), never from the models. Rules: marts.md,
+fct_mrr_monthly.
+"""
+
+import calendar
+import csv
+import datetime as dt
+import io
+from collections import Counter, defaultdict
+from decimal import ROUND_HALF_UP, Decimal, localcontext
+from fractions import Fraction
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from ingestion.demo import generate_exports
+
+SCALE = 0.3
+INTERVALS_A_YEAR = {"month": 12, "year": 1, "week": 52, "day": 365}
+
+
+def read_csv(path: Path) -> list[dict]:
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def deliveries(exports: Path, source: str) -> list[Path]:
+    return sorted((path for path in (exports / source).iterdir() if path.is_dir()), key=lambda path: path.name)
+
+
+def upserted(exports: Path, filename: str) -> dict[str, dict]:
+    """Stripe records by id after every billing delivery, in folder order (a later delivery wins)."""
+    records: dict[str, dict] = {}
+    for delivery in deliveries(exports, "billing"):
+        if (delivery / filename).exists():
+            records.update({row["id"]: row for row in read_csv(delivery / filename)})
+    return records
+
+
+def as_of_date(exports: Path) -> dt.date:
+    """The date of the latest delivery named by an ISO date, over every source (inputs.md)."""
+    dates = []
+    for source in ("crm", "billing", "hr", "planning", "surveys"):
+        if (exports / source).is_dir():
+            for delivery in deliveries(exports, source):
+                try:
+                    dates.append(dt.date.fromisoformat(delivery.name[:10]))
+                except ValueError:
+                    pass
+    return max(dates)
+
+
+def utc_date(epoch: str) -> dt.date | None:
+    return dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc).date() if epoch else None
+
+
+def months_between(first: dt.date, last: dt.date) -> list[dt.date]:
+    months, month = [], first.replace(day=1)
+    while month <= last:
+        months.append(month)
+        month = dt.date(month.year + month.month // 12, month.month % 12 + 1, 1)
+    return months
+
+
+def last_day(month: dt.date) -> dt.date:
+    return month.replace(day=calendar.monthrange(month.year, month.month)[1])
+
+
+def to_cents(exact_cents: Fraction) -> Decimal:
+    """Exact cents rounded half-up to whole cents, in dollars."""
+    with localcontext() as context:
+        context.prec = 60
+        return (Decimal(exact_cents.numerator) / Decimal(exact_cents.denominator) / 100).quantize(
+            Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def expected_mrr(exports: Path) -> tuple[dict, dict]:
+    """(customer_id, month) -> (account_id, mrr, previous_mrr, mrr_change, movement), and facts about the data."""
+    customers = upserted(exports, "customers.csv")
+    subscriptions = upserted(exports, "subscriptions.csv")
+    items = upserted(exports, "subscription_items.csv")
+    as_of = as_of_date(exports)
+
+    lines = []  # (customer, start date, stop date or None, exact monthly cents)
+    for item in items.values():
+        sub = subscriptions[item["subscription"]]
+        stops = [d for d in (utc_date(sub["canceled_at"]), utc_date(sub["ended_at"])) if d is not None]
+        monthly = Fraction(int(item["price.unit_amount"]) * int(item["quantity"])
+                           * INTERVALS_A_YEAR[item["price.recurring.interval"]],
+                           12 * int(item["price.recurring.interval_count"]))
+        lines.append((sub["customer"], utc_date(sub["start_date"]), min(stops) if stops else None, monthly))
+
+    exact: dict[tuple[str, dt.date], Fraction] = defaultdict(Fraction)
+    for month in months_between(min(line[1] for line in lines), as_of):
+        end = last_day(month)
+        for customer, start, stop, monthly in lines:
+            if start <= end and (stop is None or stop > end):  # started on or before, not canceled/ended on or before
+                exact[customer, month] += monthly
+    mrr = {key: to_cents(value) for key, value in exact.items()}
+
+    rows = {}
+    for customer in sorted({customer for customer, _ in mrr}):
+        positive = sorted(month for (c, month), value in mrr.items() if c == customer and value > 0)
+        if not positive:
+            continue
+        previous, had_mrr = Decimal("0.00"), False
+        for month in months_between(positive[0], as_of):
+            current = mrr.get((customer, month), Decimal("0.00"))
+            if current > 0 or previous > 0:
+                if current > 0 and previous == 0:
+                    movement = "reactivation" if had_mrr else "new"
+                elif current == 0:
+                    movement = "churn"
+                else:
+                    movement = "expansion" if current > previous else "contraction" if current < previous else "unchanged"
+                account = customers.get(customer, {}).get("metadata.salesforce_account_id") or None
+                rows[customer, month] = (account, current, previous, current - previous, movement)
+            had_mrr = had_mrr or current > 0
+            previous = current
+
+    facts = {
+        "as_of": as_of,
+        "intervals": Counter(item["price.recurring.interval"] for item in items.values()),
+        "fractional_cents": sum(1 for value in exact.values() if value.denominator != 1),
+        "canceled_while_active": sum(1 for sub in subscriptions.values()
+                                     if sub["canceled_at"] and sub["status"] != "canceled"),
+    }
+    return rows, facts
+
+
+@pytest.fixture(scope="module")
+def pipeline(tmp_path_factory):
+    """One pipeline run on scale-0.3 demo exports: (exports, data dir)."""
+    root = tmp_path_factory.mktemp("mrr")
+    exports, data_dir = root / "exports", root / "data"
+    generate_exports(exports, scale=SCALE)
+
+    import orchestration.cli as cli
+    from orchestration.defs.transform import prepare_manifest
+
+    out = io.StringIO()
+    with pytest.MonkeyPatch.context() as env:  # the CLI exports its settings to the environment for dbt
+        env.setenv("SALESOPS_DATA_DIR", str(data_dir))
+        env.setenv("SALESOPS_EXPORTS_DIR", str(exports))
+        env.delenv("DAGSTER_HOME", raising=False)  # an ephemeral Dagster instance per run
+        prepare_manifest()  # the revenue models must be in the manifest Dagster reads
+        code = cli.run_pipeline(exports, data_dir, stream=out)
+    assert code == 0, out.getvalue()
+    assert "marts.fct_mrr_monthly" in out.getvalue()
+    return exports, data_dir
+
+
+def published(data_dir: Path, sql: str) -> list[tuple]:
+    with duckdb.connect(str(data_dir / "warehouse" / "salesops.duckdb"), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def test_mrr_rows_match_the_billing_exports_to_the_cent(pipeline):
+    exports, data_dir = pipeline
+    expected, facts = expected_mrr(exports)
+    actual = {(row[0], row[1]): row[2:] for row in published(data_dir, """
+        select customer_id, month, account_id, mrr, previous_mrr, mrr_change, movement
+        from marts.fct_mrr_monthly""")}
+    missing, extra = expected.keys() - actual.keys(), actual.keys() - expected.keys()
+    assert not missing and not extra, (sorted(missing)[:5], sorted(extra)[:5])
+    wrong = {key: (actual[key], expected[key]) for key in expected if actual[key] != expected[key]}
+    assert not wrong, list(wrong.items())[:5]
+
+    # The data really exercises the rules.
+    movements = Counter(values[4] for values in expected.values())
+    assert set(movements) == {"new", "expansion", "contraction", "churn", "reactivation", "unchanged"}, movements
+    assert {"month", "year", "week"} <= set(facts["intervals"]), facts["intervals"]
+    assert facts["fractional_cents"] > 0  # months whose exact MRR is not a whole cent
+    assert facts["canceled_while_active"] > 0  # a pending cancellation counts as canceled
+    assert max(month for _, month in expected) == facts["as_of"].replace(day=1)  # rows run through the as-of month
+
+
+def test_mrr_identity_bridges_every_month(pipeline):
+    _, data_dir = pipeline
+    rows = published(data_dir, "select customer_id, month, mrr, previous_mrr, mrr_change from marts.fct_mrr_monthly")
+    by_key = {(customer, month): mrr for customer, month, mrr, _, _ in rows}
+    totals, changes = defaultdict(Decimal), defaultdict(Decimal)
+    for customer, month, mrr, previous, change in rows:
+        prior = (month.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+        assert previous == by_key.get((customer, prior), Decimal("0.00")), (customer, month)
+        assert change == mrr - previous
+        totals[month] += mrr
+        changes[month] += change
+    months = months_between(min(totals), max(totals))
+    for prior, month in zip(months, months[1:]):
+        assert totals[month] == totals[prior] + changes[month], month
+
+
+def test_mrr_mart_columns_follow_the_contract(pipeline):
+    _, data_dir = pipeline
+    columns = {name: kind for name, kind, *_ in published(data_dir, "describe marts.fct_mrr_monthly")}
+    assert columns == {
+        "customer_id": "VARCHAR", "account_id": "VARCHAR", "month": "DATE", "mrr": "DECIMAL(18,2)",
+        "previous_mrr": "DECIMAL(18,2)", "mrr_change": "DECIMAL(18,2)", "movement": "VARCHAR",
+    }
