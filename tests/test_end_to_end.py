@@ -394,3 +394,83 @@ def test_team_attainment_rolls_up_the_whole_reporting_line(demo, first_run):
         select manager_employee_number, quarter_start, people_with_statements, effective_quota, credited_bookings
         from marts.rpt_team_attainment""")}
     assert actual == expected
+
+
+def _month(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def test_company_pipeline_kpis_match_the_exports(demo, first_run):
+    exports, data_dir = demo
+    assert first_run[0] == 0
+    opportunities = upserted(exports, "crm", "Opportunity.csv", "Id").values()
+    leads = upserted(exports, "crm", "Lead.csv", "Id").values()
+    actual = {(row[0], row[1]): row[2] for row in published(
+        data_dir, "select month, kpi, value from marts.kpi_monthly where scope_type = 'company'")}
+    months = sorted({month for month, _ in actual})
+    assert months[0] <= min(_month(dt.date.fromisoformat(o["CreatedDate"][:10])) for o in opportunities)
+    assert months[-1] == _month(AS_OF)
+
+    for month in months:
+        closed = [o for o in opportunities if o["IsClosed"] == "true" and _month(dt.date.fromisoformat(o["CloseDate"])) == month]
+        won = [o for o in closed if o["IsWon"] == "true"]
+        created = [o for o in opportunities if _month(dt.date.fromisoformat(o["CreatedDate"][:10])) == month]
+        new_leads = [lead for lead in leads if _month(dt.date.fromisoformat(lead["CreatedDate"][:10])) == month]
+        bookings = sum(Decimal(o["Amount"] or 0) for o in won)
+        cycles = [(dt.date.fromisoformat(o["CloseDate"]) - dt.date.fromisoformat(o["CreatedDate"][:10])).days for o in won]
+        expected = {
+            "bookings": float(bookings),
+            "won_deals": len(won),
+            "lost_deals": len(closed) - len(won),
+            "win_rate": len(won) / len(closed) if closed else None,
+            "avg_deal_size": float(bookings) / len(won) if won else None,
+            "sales_cycle_days": sum(cycles) / len(cycles) if cycles else None,
+            "pipeline_created": float(sum(Decimal(o["Amount"] or 0) for o in created)),
+            "lead_conversion_rate": (sum(lead["IsConverted"] == "true" for lead in new_leads) / len(new_leads)
+                                     if new_leads else None),
+        }
+        for kpi, value in expected.items():
+            assert actual[(month, kpi)] == (pytest.approx(value) if value is not None else None), (month, kpi)
+
+
+def test_pipeline_snapshot_of_the_as_of_date_matches_the_history_export(demo, first_run):
+    """The open pipeline on the as-of date, rebuilt here from OpportunityHistory.csv (last change per deal)."""
+    exports, data_dir = demo
+    assert first_run[0] == 0
+    deleted = {row["Id"] for delivery in sorted((exports / "crm").iterdir())
+               for row in read_csv(delivery / "Opportunity.csv") if row["IsDeleted"] == "true"}
+    last_change: dict[str, dict] = {}
+    for delivery in sorted((exports / "crm").iterdir()):
+        for row in read_csv(delivery / "OpportunityHistory.csv"):
+            current = last_change.get(row["OpportunityId"])
+            if current is None or (row["CreatedDate"], row["Id"]) >= (current["CreatedDate"], current["Id"]):
+                last_change[row["OpportunityId"]] = row
+    expected = {
+        opportunity: (row["StageName"], Decimal(row["Amount"]) if row["Amount"] else None, dt.date.fromisoformat(row["CloseDate"]))
+        for opportunity, row in last_change.items()
+        if not row["StageName"].startswith("Closed") and opportunity not in deleted
+    }
+    actual = {row[0]: row[1:] for row in published(data_dir, f"""
+        select opportunity_id, stage_name, amount, close_date from marts.fct_pipeline_snapshots
+        where snapshot_date = date '{AS_OF}'""")}
+    assert len(expected) > 20 and actual == expected
+
+
+def test_a_run_with_one_more_day_of_history_adds_only_that_day(demo, tmp_path, capsys):
+    exports, _ = demo
+    first_day_only = tmp_path / "exports"
+    shutil.copytree(exports, first_day_only, ignore=lambda folder, names: [n for n in names if n == D2])
+    data_dir = tmp_path / "data"
+    code, output = run_salesops(first_day_only, data_dir, capsys)
+    assert code == 0, output
+    before = published(data_dir, "select * from marts.fct_pipeline_snapshots order by all")
+    assert {row[-1] for row in before} == {D1} and max(row[0] for row in before) == dt.date(2026, 11, 25)
+
+    for source in ("crm", "billing", "hr"):
+        shutil.copytree(exports / source / D2, first_day_only / source / D2)
+    code, output = run_salesops(first_day_only, data_dir, capsys)
+    assert code == 0, output
+    after = published(data_dir, "select * from marts.fct_pipeline_snapshots order by all")
+    assert [row for row in after if row[0] < AS_OF] == before  # earlier days untouched
+    new_day = [row for row in after if row[0] == AS_OF]
+    assert new_day and {row[-1] for row in new_day} == {D2}  # written by the second run

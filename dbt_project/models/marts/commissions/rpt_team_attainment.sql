@@ -1,16 +1,7 @@
 {#- Quota and attainment of each manager's whole reporting line (any depth,
     themselves included), per fiscal quarter (commission_rules.md 11). -#}
-with recursive reporting_line as (
-    select employee_number as manager_employee_number, employee_number, 0 as depth
-    from {{ ref('stg_hr__employees') }}
-
-    union all
-
-    select reporting_line.manager_employee_number, reports.employee_number, reporting_line.depth + 1
-    from reporting_line
-    inner join {{ ref('stg_hr__employees') }} as reports
-        on reports.supervisor_employee_number = reporting_line.employee_number
-    where reporting_line.depth < 50  -- a cycle in Supervisor EID must not loop forever
+with reporting_line as (
+    select manager_employee_number, employee_number from {{ ref('int_reporting_lines_flattened') }}
 ),
 
 managers as (
@@ -37,7 +28,7 @@ select
     cast(case when sum(statements.effective_quota) <> 0
         then round(sum(statements.credited_bookings) / sum(statements.effective_quota), 6) end as decimal(18, 6))
         as attainment
-from (select distinct manager_employee_number, employee_number from reporting_line) as reporting_line
+from reporting_line
 inner join managers on managers.employee_number = reporting_line.manager_employee_number
 inner join statements on statements.employee_number = reporting_line.employee_number
 group by reporting_line.manager_employee_number, statements.quarter_start
