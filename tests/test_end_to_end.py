@@ -474,3 +474,34 @@ def test_a_run_with_one_more_day_of_history_adds_only_that_day(demo, tmp_path, c
     assert [row for row in after if row[0] < AS_OF] == before  # earlier days untouched
     new_day = [row for row in after if row[0] == AS_OF]
     assert new_day and {row[-1] for row in new_day} == {D2}  # written by the second run
+
+
+def test_team_and_rep_bookings_follow_owners_and_the_reporting_line(demo, first_run):
+    exports, data_dir = demo
+    assert first_run[0] == 0
+    users = {row["Id"]: row["EmployeeNumber"] for row in read_csv(exports / "crm" / D1 / "User.csv")}
+    people = employees(exports)
+    heads: dict[str, set[str]] = {}  # person -> the people whose scope includes them: themselves and every manager
+    for number in people:
+        chain, boss = {number}, people[number]["Supervisor EID"] or None
+        while boss:
+            chain.add(boss)
+            boss = people[boss]["Supervisor EID"] or None
+        heads[number] = chain
+    managers = {row["Supervisor EID"] for row in people.values() if row["Supervisor EID"]}
+
+    expected: Counter = Counter()
+    for o in upserted(exports, "crm", "Opportunity.csv", "Id").values():
+        owner = users.get(o["OwnerId"])
+        if o["IsWon"] != "true" or not owner:
+            continue
+        month = _month(dt.date.fromisoformat(o["CloseDate"]))
+        expected[("rep", owner, month)] += Decimal(o["Amount"] or 0)
+        for head in heads[owner] & managers:
+            expected[("team", head, month)] += Decimal(o["Amount"] or 0)
+    actual = {(row[0], row[1], row[2]): row[3] for row in published(data_dir, """
+        select scope_type, scope_id, month, value from marts.kpi_monthly
+        where kpi = 'bookings' and scope_type in ('team', 'rep') and value <> 0""")}
+    assert actual.keys() == expected.keys()
+    for key, value in expected.items():
+        assert actual[key] == pytest.approx(float(value)), key
