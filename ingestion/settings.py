@@ -50,6 +50,7 @@ class Settings:
     exports_dir: Path
     fiscal_year_start_month: int
     reporting_currency: str
+    gross_margin: float
     stage_map: tuple[StageDefinition, ...] = field(default_factory=tuple)
 
     @property
@@ -77,6 +78,7 @@ class Settings:
         return {
             "fiscal_year_start_month": self.fiscal_year_start_month,
             "reporting_currency": self.reporting_currency,
+            "gross_margin": self.gross_margin,
             "stage_map": [stage.__dict__ for stage in self.stage_map],
         }
 
@@ -114,6 +116,17 @@ def _load_stage_map(path: str | None) -> tuple[StageDefinition, ...]:
     return tuple(stages)
 
 
+def _fraction_setting(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    try:
+        value = float(raw) if raw else float(default)
+    except ValueError:
+        raise ValueError(f"{name}={raw}: must be a fraction such as 0.8.") from None
+    if not 0 <= value <= 1:
+        raise ValueError(f"{name}={raw}: must be a fraction between 0 and 1.")
+    return value
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if environ is None else environ
     data_dir = Path(env.get("SALESOPS_DATA_DIR") or default_data_dir(env)).expanduser().resolve()
@@ -127,5 +140,6 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         exports_dir=exports_dir,
         fiscal_year_start_month=month,
         reporting_currency=(env.get("SALESOPS_REPORTING_CURRENCY") or defaults["reporting_currency"]).lower(),
+        gross_margin=_fraction_setting(env, "SALESOPS_GROSS_MARGIN", defaults["gross_margin"]),
         stage_map=_load_stage_map(env.get("SALESOPS_STAGE_MAP")),
     )

@@ -1,6 +1,8 @@
 """Shared fixtures: settings isolated per test, and small hand-written exports."""
 
+import io
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -24,3 +26,32 @@ def data_dir(tmp_path, monkeypatch) -> Path:
     directory = tmp_path / "data"
     monkeypatch.setenv("SALESOPS_DATA_DIR", str(directory))
     return directory
+
+
+DEMO_SCALE = 0.3
+
+
+@dataclass(frozen=True)
+class DemoRun:
+    exports: Path
+    data_dir: Path
+    exit_code: int
+    output: str
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory) -> DemoRun:
+    """One `salesops run` on generated demo exports, shared by the end-to-end test files (a run takes ~20 s)."""
+    from ingestion.demo import generate_exports
+    from orchestration.cli import run_pipeline
+
+    root = tmp_path_factory.mktemp("demo")
+    exports, data_dir = root / "exports", root / "data"
+    generate_exports(exports, scale=DEMO_SCALE)
+    output = io.StringIO()
+    with pytest.MonkeyPatch.context() as env:  # the CLI exports its settings to the environment for dbt
+        env.setenv("SALESOPS_DATA_DIR", str(data_dir))
+        env.setenv("SALESOPS_EXPORTS_DIR", str(exports))
+        env.delenv("DAGSTER_HOME", raising=False)  # an ephemeral Dagster instance per run
+        code = run_pipeline(exports, data_dir, stream=output)
+    return DemoRun(exports, data_dir, code, output.getvalue())

@@ -19,10 +19,8 @@ import duckdb
 import openpyxl
 import pytest
 
-from ingestion.demo import generate_exports
 from orchestration.cli import main
 
-SCALE = 0.25
 AS_OF = dt.date(2026, 11, 26)
 D1, D2 = "2026-11-25", "2026-11-26"
 
@@ -78,28 +76,14 @@ def file_digest(path: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    root = tmp_path_factory.mktemp("e2e")
-    exports, data_dir = root / "exports", root / "data"
-    generate_exports(exports, scale=SCALE)
-    return exports, data_dir
+def demo(demo_run):
+    """The shared demo run's exports and data dir (tests/conftest.py)."""
+    return demo_run.exports, demo_run.data_dir
 
 
 @pytest.fixture(scope="module")
-def first_run(demo):
-    """The first run, captured once for the module (a fixture cannot use capsys at module scope)."""
-    exports, data_dir = demo
-    from io import StringIO
-
-    import orchestration.cli as cli
-
-    out = StringIO()
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("SALESOPS_DATA_DIR", str(data_dir))
-        env.setenv("SALESOPS_EXPORTS_DIR", str(exports))
-        env.delenv("DAGSTER_HOME", raising=False)  # an ephemeral Dagster instance per run
-        code = cli.run_pipeline(exports, data_dir, stream=out)
-    return code, out.getvalue()
+def first_run(demo_run):
+    return demo_run.exit_code, demo_run.output
 
 
 def test_run_publishes_opportunities_matching_the_exports(demo, first_run):

@@ -8,7 +8,6 @@ below, never from the models. Definitions: _funnel__models.yml.
 
 import csv
 import datetime as dt
-import io
 import statistics
 from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
@@ -17,9 +16,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingestion.demo import generate_exports
 
-SCALE = 0.3
 
 # The default stage map (dbt_project.yml vars.stage_map): stage -> funnel step.
 STAGE_STEPS = {
@@ -148,25 +145,11 @@ def expected_funnel(exports: Path) -> tuple[dict, dict]:
 
 
 @pytest.fixture(scope="module")
-def pipeline(tmp_path_factory):
-    """One pipeline run on scale-0.3 demo exports: (exports, data dir)."""
-    root = tmp_path_factory.mktemp("funnel")
-    exports, data_dir = root / "exports", root / "data"
-    generate_exports(exports, scale=SCALE)
-
-    import orchestration.cli as cli
-    from orchestration.defs.transform import prepare_manifest
-
-    out = io.StringIO()
-    with pytest.MonkeyPatch.context() as env:  # the CLI exports its settings to the environment for dbt
-        env.setenv("SALESOPS_DATA_DIR", str(data_dir))
-        env.setenv("SALESOPS_EXPORTS_DIR", str(exports))
-        env.delenv("DAGSTER_HOME", raising=False)  # an ephemeral Dagster instance per run
-        prepare_manifest()  # the funnel model must be in the manifest Dagster reads
-        code = cli.run_pipeline(exports, data_dir, stream=out)
-    assert code == 0, out.getvalue()
-    assert "marts.rpt_funnel_conversion" in out.getvalue()
-    return exports, data_dir
+def pipeline(demo_run):
+    """The shared demo run (tests/conftest.py): (exports, data dir)."""
+    assert demo_run.exit_code == 0, demo_run.output
+    assert "marts.rpt_funnel_conversion" in demo_run.output
+    return demo_run.exports, demo_run.data_dir
 
 
 def published(data_dir: Path, sql: str) -> list[tuple]:

@@ -1,0 +1,35 @@
+{#- The revenue KPIs of kpi_monthly (marts.md), long: one row per KPI month ×
+    scope × KPI, value DOUBLE (ratios as fractions, money in dollars, nps on
+    −100…100), null where the KPI's denominator is 0. Definitions and scopes are
+    in the measured models and _kpis_revenue_people__models.yml:
+      company, team, rep: revenue, revenue_growth, revenue_per_account
+                          (int_kpi_revenue_measured); mrr, new_mrr,
+                          expansion_mrr, contraction_mrr, churned_mrr,
+                          reactivation_mrr, logo_churn_rate,
+                          net_revenue_retention, gross_revenue_retention, clv
+                          (int_kpi_mrr_measured); nps (int_kpi_nps_measured)
+      company only:       cac, profit_margin (int_kpi_cost_of_sales_measured):
+                          pay is never shown per rep, nor per team. -#}
+{%- set measured = [
+    ('int_kpi_revenue_measured', ['revenue', 'revenue_growth', 'revenue_per_account']),
+    ('int_kpi_mrr_measured', [
+        'mrr', 'new_mrr', 'expansion_mrr', 'contraction_mrr', 'churned_mrr', 'reactivation_mrr',
+        'logo_churn_rate', 'net_revenue_retention', 'gross_revenue_retention', 'clv',
+    ]),
+    ('int_kpi_nps_measured', ['nps']),
+    ('int_kpi_cost_of_sales_measured', ['cac', 'profit_margin']),
+] %}
+
+{%- for model_name, kpis in measured %}
+{%- set outer_loop = loop %}
+{%- for kpi in kpis %}
+select
+    cast(month as date) as month,
+    cast(scope_type as varchar) as scope_type,
+    cast(scope_id as varchar) as scope_id,
+    cast('{{ kpi }}' as varchar) as kpi,
+    cast({{ kpi }} as double) as value
+from {{ ref(model_name) }}
+{% if not (outer_loop.last and loop.last) %}union all{% endif %}
+{%- endfor %}
+{%- endfor %}
