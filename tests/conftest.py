@@ -1,10 +1,12 @@
 """Shared fixtures: settings isolated per test, and small hand-written exports."""
 
+import csv
 import io
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
 import pytest
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
@@ -19,6 +21,23 @@ def write(path: Path, text: str, bom: bool = False) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + text.encode("utf-8"))
     return path
+
+
+def read_csv(path: Path) -> list[dict]:
+    """An export CSV as the systems write it (UTF-8, maybe with a BOM), read independently of salesops."""
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def deliveries(exports: Path, source: str) -> list[Path]:
+    """A source's delivery folders in arrival (name) order."""
+    return sorted((path for path in (exports / source).iterdir() if path.is_dir()), key=lambda path: path.name)
+
+
+def published(data_dir: Path, sql: str) -> list[tuple]:
+    """Query the published marts as a BI reader would (read-only)."""
+    with duckdb.connect(str(data_dir / "warehouse" / "salesops.duckdb"), read_only=True) as con:
+        return con.execute(sql).fetchall()
 
 
 @pytest.fixture
@@ -55,3 +74,10 @@ def demo_run(tmp_path_factory) -> DemoRun:
         env.delenv("DAGSTER_HOME", raising=False)  # an ephemeral Dagster instance per run
         code = run_pipeline(exports, data_dir, stream=output)
     return DemoRun(exports, data_dir, code, output.getvalue())
+
+
+@pytest.fixture(scope="session")
+def pipeline(demo_run) -> tuple[Path, Path]:
+    """The shared demo run, which must have succeeded: (exports, data dir)."""
+    assert demo_run.exit_code == 0, demo_run.output
+    return demo_run.exports, demo_run.data_dir

@@ -15,11 +15,11 @@ from collections import Counter
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
-import duckdb
 import openpyxl
 import pytest
 
 from orchestration.cli import main
+from tests.conftest import published, read_csv
 
 AS_OF = dt.date(2026, 11, 26)
 D1, D2 = "2026-11-25", "2026-11-26"
@@ -34,9 +34,6 @@ def run_salesops(exports: Path, data_dir: Path, capsys) -> tuple[int, str]:
     return code, capsys.readouterr().out
 
 
-def read_csv(path: Path) -> list[dict]:
-    with open(path, encoding="utf-8-sig", newline="") as handle:
-        return list(csv.DictReader(handle))
 
 
 def upserted(exports: Path, source: str, filename: str, key: str) -> dict[str, dict]:
@@ -66,9 +63,6 @@ def employees(exports: Path) -> dict[str, dict]:
     return records
 
 
-def published(data_dir: Path, sql: str):
-    with duckdb.connect(str(data_dir / "warehouse" / "salesops.duckdb"), read_only=True) as con:
-        return con.execute(sql).fetchall()
 
 
 def file_digest(path: Path) -> str:

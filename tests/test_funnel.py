@@ -6,17 +6,13 @@ Id, rows with IsDeleted = true removed) and the default stage map written out
 below, never from the models. Definitions: _funnel__models.yml.
 """
 
-import csv
 import datetime as dt
 import statistics
 from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
-import duckdb
-import pytest
-
-
+from tests.conftest import deliveries, published, read_csv
 
 # The default stage map (dbt_project.yml vars.stage_map): stage -> funnel step.
 STAGE_STEPS = {
@@ -30,13 +26,8 @@ STAGE_STEPS = {
 STEP_ORDER = {"lead": 1, "prospect": 2, "opportunity": 3, "customer": 4}
 
 
-def read_csv(path: Path) -> list[dict]:
-    with open(path, encoding="utf-8-sig", newline="") as handle:
-        return list(csv.DictReader(handle))
 
 
-def deliveries(exports: Path, source: str) -> list[Path]:
-    return sorted((path for path in (exports / source).iterdir() if path.is_dir()), key=lambda path: path.name)
 
 
 def crm_records(exports: Path, filename: str) -> tuple[dict[str, dict], int]:
@@ -144,17 +135,8 @@ def expected_funnel(exports: Path) -> tuple[dict, dict]:
     return rows, facts
 
 
-@pytest.fixture(scope="module")
-def pipeline(demo_run):
-    """The shared demo run (tests/conftest.py): (exports, data dir)."""
-    assert demo_run.exit_code == 0, demo_run.output
-    assert "marts.rpt_funnel_conversion" in demo_run.output
-    return demo_run.exports, demo_run.data_dir
 
 
-def published(data_dir: Path, sql: str) -> list[tuple]:
-    with duckdb.connect(str(data_dir / "warehouse" / "salesops.duckdb"), read_only=True) as con:
-        return con.execute(sql).fetchall()
 
 
 def test_funnel_rows_match_the_crm_exports(pipeline):

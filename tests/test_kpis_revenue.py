@@ -10,7 +10,6 @@ build database, as kpi_monthly unions them.
 """
 
 import calendar
-import csv
 import datetime as dt
 from collections import defaultdict
 from fractions import Fraction
@@ -19,6 +18,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from tests.conftest import deliveries, read_csv
 
 INTERVALS_A_YEAR = {"month": 12, "year": 1, "week": 52, "day": 365}
 CENT = 0.005  # a double holding a sum of cents is within half a cent of it
@@ -32,13 +32,8 @@ PAY_KPIS = {"cac", "profit_margin"}
 PEOPLE_KPIS = {"rep_ramp_days", "quota_attainment_rate", "candidates_in_pipeline", "offers_accepted"}
 
 
-def read_csv(path: Path) -> list[dict]:
-    with open(path, encoding="utf-8-sig", newline="") as handle:
-        return list(csv.DictReader(handle))
 
 
-def deliveries(exports: Path, source: str) -> list[Path]:
-    return sorted((path for path in (exports / source).iterdir() if path.is_dir()), key=lambda path: path.name)
 
 
 def upserted(exports: Path, source: str, filename: str, key: str = "id") -> dict[str, dict]:
@@ -158,12 +153,6 @@ def expected_candidates(exports: Path, months: list[dt.date]) -> dict[dt.date, t
     return counts
 
 
-@pytest.fixture(scope="module")
-def pipeline(demo_run):
-    """The shared demo run (tests/conftest.py): (exports, data dir)."""
-    assert demo_run.exit_code == 0, demo_run.output
-    assert "marts.kpi_monthly" in demo_run.output
-    return demo_run.exports, demo_run.data_dir
 
 
 def built(data_dir: Path, sql: str) -> list[tuple]:

@@ -7,27 +7,19 @@ fct_mrr_monthly.
 """
 
 import calendar
-import csv
 import datetime as dt
 from collections import Counter, defaultdict
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from fractions import Fraction
 from pathlib import Path
 
-import duckdb
-import pytest
-
+from tests.conftest import deliveries, published, read_csv
 
 INTERVALS_A_YEAR = {"month": 12, "year": 1, "week": 52, "day": 365}
 
 
-def read_csv(path: Path) -> list[dict]:
-    with open(path, encoding="utf-8-sig", newline="") as handle:
-        return list(csv.DictReader(handle))
 
 
-def deliveries(exports: Path, source: str) -> list[Path]:
-    return sorted((path for path in (exports / source).iterdir() if path.is_dir()), key=lambda path: path.name)
 
 
 def upserted(exports: Path, filename: str) -> dict[str, dict]:
@@ -130,17 +122,8 @@ def expected_mrr(exports: Path) -> tuple[dict, dict]:
     return rows, facts
 
 
-@pytest.fixture(scope="module")
-def pipeline(demo_run):
-    """The shared demo run (tests/conftest.py): (exports, data dir)."""
-    assert demo_run.exit_code == 0, demo_run.output
-    assert "marts.fct_mrr_monthly" in demo_run.output
-    return demo_run.exports, demo_run.data_dir
 
 
-def published(data_dir: Path, sql: str) -> list[tuple]:
-    with duckdb.connect(str(data_dir / "warehouse" / "salesops.duckdb"), read_only=True) as con:
-        return con.execute(sql).fetchall()
 
 
 def test_mrr_rows_match_the_billing_exports_to_the_cent(pipeline):
