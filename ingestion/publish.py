@@ -80,11 +80,12 @@ def publish_marts(build_database: Path, warehouse_dir: Path) -> Publication:
             build.execute("use memory")
             build.execute("detach publication")
             build.execute("detach build")
-        _swap_in(incoming, publication_dir, warehouse_dir)
     except BaseException:
         incoming.unlink(missing_ok=True)
         shutil.rmtree(publication_dir, ignore_errors=True)
         raise
+    # Past this point nothing is deleted: the files being swapped in are the publication.
+    _swap_in(incoming, publication_dir, warehouse_dir)
     _prune_publications(warehouse_dir)
     return Publication(
         database=warehouse_dir / "salesops.duckdb",
@@ -95,6 +96,15 @@ def publish_marts(build_database: Path, warehouse_dir: Path) -> Publication:
 
 
 def _swap_in(incoming: Path, publication_dir: Path, warehouse_dir: Path) -> None:
+    """Two atomic renames: parquet/ (a symbolic link to the publication) first, then the DuckDB file.
+
+    Each rename is atomic; between the two, a reader may see the new Parquet
+    beside the previous DuckDB file for a moment.
+    """
+    link = warehouse_dir / "parquet"
+    staged_link = warehouse_dir / f".parquet-{uuid.uuid4().hex}"
+    os.symlink(Path("publications") / publication_dir.name / "parquet", staged_link)
+    os.replace(staged_link, link)
     current = warehouse_dir / "salesops.duckdb"
     if current.exists():
         # Keep the previous publication for rollback (a hard link: no copy, no window).
@@ -102,11 +112,6 @@ def _swap_in(incoming: Path, publication_dir: Path, warehouse_dir: Path) -> None
         os.link(current, previous_link)
         os.replace(previous_link, warehouse_dir / "salesops.previous.duckdb")
     os.replace(incoming, current)
-    # parquet/ is a symbolic link to the current publication, replaced atomically.
-    link = warehouse_dir / "parquet"
-    staged_link = warehouse_dir / f".parquet-{uuid.uuid4().hex}"
-    os.symlink(Path("publications") / publication_dir.name / "parquet", staged_link)
-    os.replace(staged_link, link)
 
 
 def _prune_publications(warehouse_dir: Path) -> None:

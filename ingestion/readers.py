@@ -278,6 +278,9 @@ def _type_column(values: pa.Array, column: Column) -> tuple[pa.Array, list[int]]
     if column.type == "boolean":
         return _cast_or_report(pc.utf8_lower(values), pa.bool_())
     if column.type == "timestamp":
+        # ISO 8601 without a zone offset is read as UTC, like the rest of the export.
+        has_zone = pc.match_substring_regex(values, r"(Z|[+-]\d\d:?\d\d)$")
+        values = pc.if_else(has_zone, values, pc.binary_join_element_wise(values, "Z", ""))
         typed, bad = _cast_or_report(values, pa.timestamp("us", tz="UTC"))
         return typed.cast(pa.timestamp("us")), bad
     if column.type == "epoch":

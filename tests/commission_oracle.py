@@ -560,8 +560,8 @@ def _compute(exports: Path, as_of: dt.date, fy_start_month: int):
         earned = d.commission + d.spiffs + d.clawbacks
         # A statement that exists only for a clawback after the assignment ended has no draw.
         draw = plan.draw_amount if key in quota_of else None
-        if draw is None:
-            payout, draw_paid, carried = earned, ZERO, ZERO
+        if draw is None:  # no draw: pay what was earned, pass the carried balance on
+            payout, draw_paid, carried = earned, ZERO, balance[(person, plan_id)]
         elif not plan.draw_recoverable:
             payout, draw_paid, carried = (draw, draw, ZERO) if earned < draw else (earned, ZERO, ZERO)
         else:

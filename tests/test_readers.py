@@ -114,3 +114,13 @@ def test_unparseable_values_are_reported_with_line_and_column(tmp_path):
     problem = batch.parse_problems[0]
     assert (problem.file, problem.line, problem.column, problem.value) == ("planning/d1/quotas.csv", 3, "quota_amount", "lots")
     assert [row["quota_amount"] for row in batch.table.to_pylist()] == [Decimal("150000"), None, Decimal("90000")]
+
+
+def test_a_timestamp_without_zone_offset_is_read_as_utc(tmp_path):
+    path = write(
+        tmp_path / "surveys" / "d1" / "nps_responses.csv",
+        "response_id,account_id,score,submitted_at\nr1,001A,9,2026-03-01T14:03:22\nr2,001A,3,2026-03-01T16:03:22+02:00\n",
+    )
+    batch = read_export(export(path, tmp_path), entity("surveys.nps_response"), LOADED_AT)
+    assert batch.parse_problems == []
+    assert [row["submitted_at"] for row in batch.table.to_pylist()] == [dt.datetime(2026, 3, 1, 14, 3, 22)] * 2

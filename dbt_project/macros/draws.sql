@@ -1,5 +1,8 @@
 {#- payout, draw_paid and draw_balance of one statement given the balance carried
-    in (commissions.md, Draws). `available` = earned - carried balance. -#}
+    in (commissions.md, Draws). `available` = earned - carried balance. A
+    statement with no draw (a plan without one, or a statement that only holds a
+    clawback after the assignment ended) pays what was earned and passes the
+    carried balance on unchanged. -#}
 {% macro draw_outcome(statement, carried_balance) -%}
     {%- set s = statement -%}
     {%- set available = '(' ~ s ~ '.earned - ' ~ carried_balance ~ ')' -%}
@@ -16,7 +19,8 @@
         else {{ s }}.draw_amount
     end as decimal(18, 2)) as draw_paid,
     cast(case
-        when {{ s }}.draw_amount is null or not {{ s }}.draw_recoverable then 0
+        when {{ s }}.draw_amount is null then {{ carried_balance }}
+        when not {{ s }}.draw_recoverable then 0
         when {{ available }} >= {{ s }}.draw_amount then 0
         else {{ s }}.draw_amount - {{ available }}
     end as decimal(18, 2)) as draw_balance

@@ -17,7 +17,7 @@ with statements as (
 select *
 from statements
 where case
-    when draw_amount is null then not (payout = earned and draw_paid = 0 and draw_balance = 0)
+    when draw_amount is null then not (payout = earned and draw_paid = 0 and draw_balance = carried)
     when not draw_recoverable then not (
         draw_balance = 0
         and ((earned < draw_amount and payout = draw_amount and draw_paid = draw_amount)

@@ -9,8 +9,8 @@
     of the scope's people for that quarter: the next quarter has no statements
     yet, so its ramped quota is not known. sales_velocity: open deals at M's end
     x avg deal size x win rate / sales cycle days, the last three over M-2..M.
-    forecast_accuracy: 1 - |committed - bookings| / bookings, committed = deals
-    in Commit closing in M on the snapshot of M's first day. -#}
+    forecast_accuracy: 1 - |committed - bookings| / bookings, committed = open
+    deals in Commit closing in M on the snapshot of M's first day. -#}
 with months as (
     select month, least(month_end, (select as_of_date from {{ ref('int_run_as_of') }})) as measured_on
     from {{ ref('int_kpi_months_spined') }}
@@ -65,7 +65,7 @@ committed_facts as (
     inner join {{ ref('fct_pipeline_snapshots') }} as snapshots
         on snapshots.snapshot_date = months.month
         and date_trunc('month', snapshots.close_date) = months.month
-    where snapshots.forecast_category in ('Commit', 'Closed')
+    where snapshots.forecast_category = 'Commit'  -- open deals only: none is Closed
     group by all
 ),
 
