@@ -27,16 +27,7 @@ with months as (
 ),
 
 scope_list as (
-    {#- The company always has a row, even before HR has delivered anyone. #}
-    select 'company' as scope_type, cast(null as varchar) as scope_id
-    union
-    select distinct scope_type, scope_id from {{ ref('int_kpi_scopes_rolled_up') }}
-),
-
-members as (
-    select scope_type, scope_id, employee_number
-    from {{ ref('int_kpi_scopes_rolled_up') }}
-    where scope_type <> 'company'
+    {{ kpi_scope_list() }}
 ),
 
 mrr_rows as (
@@ -124,14 +115,7 @@ facts as (
 ),
 
 scoped as (
-    select 'company' as scope_type, cast(null as varchar) as scope_id, facts.*
-    from facts
-
-    union all
-
-    select members.scope_type, members.scope_id, facts.*
-    from facts
-    inner join members on members.employee_number = facts.owner_employee_number
+    {{ kpi_facts_scoped('facts', 'owner_employee_number') }}
 ),
 
 measured as (

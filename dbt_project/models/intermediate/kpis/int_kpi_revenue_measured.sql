@@ -18,16 +18,7 @@ with months as (
 ),
 
 scope_list as (
-    {#- The company always has a row, even before HR has delivered anyone. #}
-    select 'company' as scope_type, cast(null as varchar) as scope_id
-    union
-    select distinct scope_type, scope_id from {{ ref('int_kpi_scopes_rolled_up') }}
-),
-
-members as (
-    select scope_type, scope_id, employee_number
-    from {{ ref('int_kpi_scopes_rolled_up') }}
-    where scope_type <> 'company'
+    {{ kpi_scope_list() }}
 ),
 
 customer_owners as (
@@ -69,14 +60,7 @@ owned_movements as (
 ),
 
 scoped as (
-    select 'company' as scope_type, cast(null as varchar) as scope_id, owned_movements.*
-    from owned_movements
-
-    union all
-
-    select members.scope_type, members.scope_id, owned_movements.*
-    from owned_movements
-    inner join members on members.employee_number = owned_movements.owner_employee_number
+    {{ kpi_facts_scoped('owned_movements', 'owner_employee_number') }}
 ),
 
 {#- Per scope and month, over every month with money (M−1 may precede the KPI months). -#}

@@ -16,12 +16,8 @@ with months as (
     from {{ ref('int_kpi_months_spined') }}
 ),
 
-scopes as (
-    select * from {{ ref('int_kpi_scopes_rolled_up') }} where scope_type <> 'company'
-),
-
 scope_list as (
-    select distinct scope_type, scope_id from {{ ref('int_kpi_scopes_rolled_up') }}
+    {{ kpi_scope_list() }}
 ),
 
 {#- Facts per owner and month; a scope sums the facts of its people. -#}
@@ -107,11 +103,7 @@ facts as (
 ),
 
 scoped as (
-    select 'company' as scope_type, cast(null as varchar) as scope_id, facts.* from facts
-    union all
-    select scopes.scope_type, scopes.scope_id, facts.*
-    from facts
-    inner join scopes on scopes.employee_number = facts.employee_number
+    {{ kpi_facts_scoped('facts', 'employee_number') }}
 ),
 
 totals as (
