@@ -1,6 +1,7 @@
 """Shared fixtures: settings isolated per test, and small hand-written exports."""
 
 import csv
+import datetime as dt
 import io
 import os
 from dataclasses import dataclass
@@ -32,6 +33,37 @@ def read_csv(path: Path) -> list[dict]:
 def deliveries(exports: Path, source: str) -> list[Path]:
     """A source's delivery folders in arrival (name) order."""
     return sorted((path for path in (exports / source).iterdir() if path.is_dir()), key=lambda path: path.name)
+
+
+def upserted(exports: Path, source: str, filename: str, key: str) -> dict[str, dict]:
+    """Records by id after every delivery of a source, in folder order (a later delivery wins)."""
+    records: dict[str, dict] = {}
+    for delivery in deliveries(exports, source):
+        if (delivery / filename).exists():
+            records.update({row[key]: row for row in read_csv(delivery / filename)})
+    return records
+
+
+def as_of_date(exports: Path) -> dt.date:
+    """The date of the latest delivery named by an ISO date, over every source (inputs.md)."""
+    dates = []
+    for source in ("crm", "billing", "hr", "planning", "surveys"):
+        if (exports / source).is_dir():
+            for delivery in deliveries(exports, source):
+                try:
+                    dates.append(dt.date.fromisoformat(delivery.name[:10]))
+                except ValueError:
+                    pass
+    return max(dates)
+
+
+def months_between(first: dt.date, last: dt.date) -> list[dt.date]:
+    """First days of the months from first's month through last's month."""
+    months, month = [], first.replace(day=1)
+    while month <= last:
+        months.append(month)
+        month = dt.date(month.year + month.month // 12, month.month % 12 + 1, 1)
+    return months
 
 
 def published(data_dir: Path, sql: str) -> list[tuple]:

@@ -15,7 +15,6 @@ from pathlib import Path
 import openpyxl
 import pytest
 import yaml
-
 from commission_oracle import Line, compute, compute_lines, compute_statements
 
 D = Decimal
@@ -409,7 +408,9 @@ def test_non_recoverable_draw(tmp_path):
 # ---------------------------------------------------------------------------- the demo folder
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
-    from ingestion.demo import generate_exports  # the test may use the generator; the oracle never does
+    from ingestion.demo import (
+        generate_exports,  # the test may use the generator; the oracle never does
+    )
 
     out = tmp_path_factory.mktemp("oracle-demo")
     generate_exports(out, scale=0.3, as_of=dt.date(2026, 11, 26))

@@ -13,7 +13,11 @@ import pyarrow as pa
 import pytest
 import yaml
 
-from ingestion.comp_plans import COMP_PLAN_TABLES, empty_comp_plan_tables, read_comp_plans
+from ingestion.comp_plans import (
+    COMP_PLAN_TABLES,
+    empty_comp_plan_tables,
+    read_comp_plans,
+)
 from ingestion.demo import generate_exports
 from ingestion.readers import ExportError, ExportFile
 from tests.conftest import write

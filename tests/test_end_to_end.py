@@ -19,7 +19,7 @@ import openpyxl
 import pytest
 
 from orchestration.cli import main
-from tests.conftest import published, read_csv
+from tests.conftest import published, read_csv, upserted
 
 AS_OF = dt.date(2026, 11, 26)
 D1, D2 = "2026-11-25", "2026-11-26"
@@ -36,15 +36,9 @@ def run_salesops(exports: Path, data_dir: Path, capsys) -> tuple[int, str]:
 
 
 
-def upserted(exports: Path, source: str, filename: str, key: str) -> dict[str, dict]:
-    """Records by id after applying every delivery in order (later wins), deletions dropped."""
-    records: dict[str, dict] = {}
-    for delivery in sorted(path.name for path in (exports / source).iterdir()):
-        path = exports / source / delivery / filename
-        if path.exists():
-            for row in read_csv(path):
-                records[row[key]] = row
-    return {k: row for k, row in records.items() if row.get("IsDeleted", "false") != "true"}
+def current_records(exports: Path, source: str, filename: str, key: str) -> dict[str, dict]:
+    """Records by id after every delivery in order, Salesforce deletions (IsDeleted) dropped."""
+    return {k: row for k, row in upserted(exports, source, filename, key).items() if row.get("IsDeleted", "false") != "true"}
 
 
 def employees(exports: Path) -> dict[str, dict]:
@@ -86,7 +80,7 @@ def test_run_publishes_opportunities_matching_the_exports(demo, first_run):
     assert code == 0, output
     assert "checks:" in output and " 0 failed" in output and "marts.fct_opportunities" in output
 
-    opportunities = upserted(exports, "crm", "Opportunity.csv", "Id")
+    opportunities = current_records(exports, "crm", "Opportunity.csv", "Id")
     first_delivery = {row["Id"]: row for row in read_csv(exports / "crm" / D1 / "Opportunity.csv")}
     second_delivery = read_csv(exports / "crm" / D2 / "Opportunity.csv")
     deleted_in_d2 = {row["Id"] for row in second_delivery if row["IsDeleted"] == "true"}
@@ -203,7 +197,7 @@ def test_a_file_missing_a_required_column_fails_and_changes_nothing(demo, first_
     exports, data_dir = _copy(demo, tmp_path)
     published_file = data_dir / "warehouse" / "salesops.duckdb"
     digest, rows = file_digest(published_file), published(data_dir, "select * from marts.fct_opportunities order by all")
-    some = list(upserted(exports, "crm", "Opportunity.csv", "Id").values())[:3]
+    some = list(current_records(exports, "crm", "Opportunity.csv", "Id").values())[:3]
     _write_delivery(exports, "2026-11-27", some, drop_column="StageName")
 
     code, output = run_salesops(exports, data_dir, capsys)
@@ -218,7 +212,7 @@ def test_an_unknown_stage_blocks_the_run_naming_the_stage(demo, first_run, tmp_p
     assert first_run[0] == 0
     exports, data_dir = _copy(demo, tmp_path)
     digest = file_digest(data_dir / "warehouse" / "salesops.duckdb")
-    row = dict(list(upserted(exports, "crm", "Opportunity.csv", "Id").values())[0], StageName="Demo Scheduled")
+    row = dict(list(current_records(exports, "crm", "Opportunity.csv", "Id").values())[0], StageName="Demo Scheduled")
     _write_delivery(exports, "2026-11-27", [row])
 
     code, output = run_salesops(exports, data_dir, capsys)
@@ -232,7 +226,7 @@ def test_a_reader_holding_the_published_file_does_not_block_a_run(demo, first_ru
     assert first_run[0] == 0
     exports, data_dir = _copy(demo, tmp_path)
     won_before = published(data_dir, "select count(*) from marts.fct_opportunities where is_won")[0][0]
-    open_deal = next(row for row in upserted(exports, "crm", "Opportunity.csv", "Id").values() if row["IsClosed"] == "false")
+    open_deal = next(row for row in current_records(exports, "crm", "Opportunity.csv", "Id").values() if row["IsClosed"] == "false")
     _write_delivery(exports, "2026-11-27", [dict(open_deal, StageName="Closed Won", IsClosed="true", IsWon="true",
                                                  Probability="100", ForecastCategoryName="Closed", CloseDate="2026-11-27")])
     reader = subprocess.Popen(
@@ -381,8 +375,8 @@ def _month(day: dt.date) -> dt.date:
 def test_company_pipeline_kpis_match_the_exports(demo, first_run):
     exports, data_dir = demo
     assert first_run[0] == 0
-    opportunities = upserted(exports, "crm", "Opportunity.csv", "Id").values()
-    leads = upserted(exports, "crm", "Lead.csv", "Id").values()
+    opportunities = current_records(exports, "crm", "Opportunity.csv", "Id").values()
+    leads = current_records(exports, "crm", "Lead.csv", "Id").values()
     actual = {(row[0], row[1]): row[2] for row in published(
         data_dir, "select month, kpi, value from marts.kpi_monthly where scope_type = 'company'")}
     months = sorted({month for month, _ in actual})
@@ -469,7 +463,7 @@ def test_team_and_rep_bookings_follow_owners_and_the_reporting_line(demo, first_
     managers = {row["Supervisor EID"] for row in people.values() if row["Supervisor EID"]}
 
     expected: Counter = Counter()
-    for o in upserted(exports, "crm", "Opportunity.csv", "Id").values():
+    for o in current_records(exports, "crm", "Opportunity.csv", "Id").values():
         owner = users.get(o["OwnerId"])
         if o["IsWon"] != "true" or not owner:
             continue

@@ -12,7 +12,7 @@ from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
-from tests.conftest import deliveries, published, read_csv
+from tests.conftest import as_of_date, deliveries, months_between, published, read_csv
 
 # The default stage map (dbt_project.yml vars.stage_map): stage -> funnel step.
 STAGE_STEPS = {
@@ -40,18 +40,6 @@ def crm_records(exports: Path, filename: str) -> tuple[dict[str, dict], int]:
     return kept, len(records) - len(kept)
 
 
-def as_of_date(exports: Path) -> dt.date:
-    """The date of the latest delivery named by an ISO date, over every source (inputs.md)."""
-    dates = []
-    for source in ("crm", "billing", "hr", "planning", "surveys"):
-        if (exports / source).is_dir():
-            for delivery in deliveries(exports, source):
-                try:
-                    dates.append(dt.date.fromisoformat(delivery.name[:10]))
-                except ValueError:
-                    pass
-    return max(dates)
-
 
 def timestamp(value: str) -> dt.datetime:
     return dt.datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(dt.timezone.utc)
@@ -60,13 +48,6 @@ def timestamp(value: str) -> dt.datetime:
 def month_of(day: dt.date) -> dt.date:
     return day.replace(day=1)
 
-
-def months_between(first: dt.date, last: dt.date) -> list[dt.date]:
-    months, month = [], month_of(first)
-    while month <= last:
-        months.append(month)
-        month = dt.date(month.year + month.month // 12, month.month % 12 + 1, 1)
-    return months
 
 
 def rank(stage: str) -> int | None:

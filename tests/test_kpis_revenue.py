@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.conftest import deliveries, read_csv
+from tests.conftest import as_of_date, upserted
 
 INTERVALS_A_YEAR = {"month": 12, "year": 1, "week": 52, "day": 365}
 CENT = 0.005  # a double holding a sum of cents is within half a cent of it
@@ -36,24 +36,6 @@ PEOPLE_KPIS = {"rep_ramp_days", "quota_attainment_rate", "candidates_in_pipeline
 
 
 
-def upserted(exports: Path, source: str, filename: str, key: str = "id") -> dict[str, dict]:
-    """Records by id after every delivery of a source, in folder order (a later delivery wins)."""
-    records: dict[str, dict] = {}
-    for delivery in deliveries(exports, source):
-        if (delivery / filename).exists():
-            records.update({row[key]: row for row in read_csv(delivery / filename)})
-    return records
-
-
-def as_of_date(exports: Path) -> dt.date:
-    dates = []
-    for source in ("crm", "billing", "hr", "planning", "surveys"):
-        for delivery in deliveries(exports, source):
-            try:
-                dates.append(dt.date.fromisoformat(delivery.name[:10]))
-            except ValueError:
-                pass
-    return max(dates)
 
 
 def utc(epoch: str) -> dt.datetime | None:
@@ -68,13 +50,6 @@ def next_month(month: dt.date) -> dt.date:
     return dt.date(month.year + month.month // 12, month.month % 12 + 1, 1)
 
 
-def months_between(first: dt.date, last: dt.date) -> list[dt.date]:
-    months, month = [], month_of(first)
-    while month <= last:
-        months.append(month)
-        month = next_month(month)
-    return months
-
 
 def last_day(month: dt.date) -> dt.date:
     return month.replace(day=calendar.monthrange(month.year, month.month)[1])
@@ -83,11 +58,11 @@ def last_day(month: dt.date) -> dt.date:
 def expected_revenue(exports: Path) -> dict[dt.date, int]:
     """Cents by month: amount_paid of invoices by paid_at month − succeeded refunds by created month."""
     cents: dict[dt.date, int] = defaultdict(int)
-    for invoice in upserted(exports, "billing", "invoices.csv").values():
+    for invoice in upserted(exports, "billing", "invoices.csv", "id").values():
         paid_at = utc(invoice["status_transitions.paid_at"])
         if paid_at is not None:
             cents[month_of(paid_at)] += int(invoice["amount_paid"])
-    for refund in upserted(exports, "billing", "refunds.csv").values():
+    for refund in upserted(exports, "billing", "refunds.csv", "id").values():
         if refund["status"] == "succeeded":
             cents[month_of(utc(refund["created"]))] -= int(refund["amount"])
     return dict(cents)
@@ -95,9 +70,9 @@ def expected_revenue(exports: Path) -> dict[dt.date, int]:
 
 def expected_mrr(exports: Path, months: list[dt.date]) -> dict[dt.date, int]:
     """Company MRR in cents by month: each customer's exact monthly sum of live items, rounded half-up once."""
-    subscriptions = upserted(exports, "billing", "subscriptions.csv")
+    subscriptions = upserted(exports, "billing", "subscriptions.csv", "id")
     exact: dict[tuple[str, dt.date], Fraction] = defaultdict(Fraction)
-    for item in upserted(exports, "billing", "subscription_items.csv").values():
+    for item in upserted(exports, "billing", "subscription_items.csv", "id").values():
         subscription = subscriptions[item["subscription"]]
         start = utc(subscription["start_date"]).date()
         stops = [moment.date() for moment in (utc(subscription["canceled_at"]), utc(subscription["ended_at"])) if moment]
@@ -182,7 +157,7 @@ def test_company_revenue_matches_the_billing_exports_every_month(pipeline):
     assert not wrong, sorted(wrong.items())[:5]
 
     # The data really exercises the rule: refunds succeeded (and one failed) in months with paid invoices.
-    refunds = upserted(exports, "billing", "refunds.csv").values()
+    refunds = upserted(exports, "billing", "refunds.csv", "id").values()
     assert any(refund["status"] == "succeeded" for refund in refunds)
     assert any(refund["status"] != "succeeded" for refund in refunds)
 

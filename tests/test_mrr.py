@@ -13,7 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal, localcontext
 from fractions import Fraction
 from pathlib import Path
 
-from tests.conftest import deliveries, published, read_csv
+from tests.conftest import as_of_date, months_between, published, upserted
 
 INTERVALS_A_YEAR = {"month": 12, "year": 1, "week": 52, "day": 365}
 
@@ -22,38 +22,11 @@ INTERVALS_A_YEAR = {"month": 12, "year": 1, "week": 52, "day": 365}
 
 
 
-def upserted(exports: Path, filename: str) -> dict[str, dict]:
-    """Stripe records by id after every billing delivery, in folder order (a later delivery wins)."""
-    records: dict[str, dict] = {}
-    for delivery in deliveries(exports, "billing"):
-        if (delivery / filename).exists():
-            records.update({row["id"]: row for row in read_csv(delivery / filename)})
-    return records
-
-
-def as_of_date(exports: Path) -> dt.date:
-    """The date of the latest delivery named by an ISO date, over every source (inputs.md)."""
-    dates = []
-    for source in ("crm", "billing", "hr", "planning", "surveys"):
-        if (exports / source).is_dir():
-            for delivery in deliveries(exports, source):
-                try:
-                    dates.append(dt.date.fromisoformat(delivery.name[:10]))
-                except ValueError:
-                    pass
-    return max(dates)
 
 
 def utc_date(epoch: str) -> dt.date | None:
     return dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc).date() if epoch else None
 
-
-def months_between(first: dt.date, last: dt.date) -> list[dt.date]:
-    months, month = [], first.replace(day=1)
-    while month <= last:
-        months.append(month)
-        month = dt.date(month.year + month.month // 12, month.month % 12 + 1, 1)
-    return months
 
 
 def last_day(month: dt.date) -> dt.date:
@@ -70,9 +43,9 @@ def to_cents(exact_cents: Fraction) -> Decimal:
 
 def expected_mrr(exports: Path) -> tuple[dict, dict]:
     """(customer_id, month) -> (account_id, mrr, previous_mrr, mrr_change, movement), and facts about the data."""
-    customers = upserted(exports, "customers.csv")
-    subscriptions = upserted(exports, "subscriptions.csv")
-    items = upserted(exports, "subscription_items.csv")
+    customers = upserted(exports, "billing", "customers.csv", "id")
+    subscriptions = upserted(exports, "billing", "subscriptions.csv", "id")
+    items = upserted(exports, "billing", "subscription_items.csv", "id")
     as_of = as_of_date(exports)
 
     lines = []  # (customer, start date, stop date or None, exact monthly cents)
