@@ -25,3 +25,11 @@
         on scopes.employee_number = {{ facts }}.{{ person_column }}
         and scopes.scope_type in ({% for scope_type in scope_types %}'{{ scope_type }}'{{ ', ' if not loop.last }}{% endfor %})
 {%- endmacro %}
+
+{#- Join condition of scoped facts to the scope × month grid: the company's
+    scope_id is null, so it is matched with `is not distinct from`. -#}
+{% macro same_scope_and_month(facts, month_expr='months.month') -%}
+    {{ facts }}.scope_type = scope_list.scope_type
+        and {{ facts }}.scope_id is not distinct from scope_list.scope_id
+        and {{ facts }}.month = {{ month_expr }}
+{%- endmacro %}

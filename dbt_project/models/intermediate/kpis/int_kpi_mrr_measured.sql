@@ -140,9 +140,7 @@ measured as (
     from scope_list
     cross join months
     left join scoped
-        on scoped.scope_type = scope_list.scope_type
-        and scoped.scope_id is not distinct from scope_list.scope_id
-        and scoped.month = months.month
+        on {{ same_scope_and_month('scoped') }}
     group by scope_list.scope_type, scope_list.scope_id, months.month
 ),
 

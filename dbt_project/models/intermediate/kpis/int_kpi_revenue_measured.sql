@@ -86,13 +86,9 @@ measured as (
     from scope_list
     cross join months
     left join monthly as current_month
-        on current_month.scope_type = scope_list.scope_type
-        and current_month.scope_id is not distinct from scope_list.scope_id
-        and current_month.month = months.month
+        on {{ same_scope_and_month('current_month') }}
     left join monthly as previous_month
-        on previous_month.scope_type = scope_list.scope_type
-        and previous_month.scope_id is not distinct from scope_list.scope_id
-        and previous_month.month = cast(months.month - to_months(1) as date)
+        on {{ same_scope_and_month('previous_month', "cast(months.month - to_months(1) as date)") }}
 )
 
 select
