@@ -9,7 +9,7 @@ DEMO_DIR ?= $(CURDIR)/.salesops
 export GX_ANALYTICS_ENABLED := False
 DAGSTER_HOME ?= $(DEMO_DIR)/dagster
 
-.PHONY: setup demo test ui benchmark clean
+.PHONY: setup demo test serve ui benchmark clean
 
 setup: $(STAMP) dbt_project/target/manifest.json
 
@@ -34,9 +34,11 @@ demo: setup $(DAGSTER_HOME)/dagster.yaml
 test: setup
 	$(BIN)/python -m pytest -q
 
-ui: setup $(DAGSTER_HOME)/dagster.yaml
-	DAGSTER_HOME=$(DAGSTER_HOME) SALESOPS_DATA_DIR=$(DEMO_DIR) SALESOPS_EXPORTS_DIR=$(DEMO_DIR)/demo-exports \
-		$(BIN)/dagster dev -m orchestration.definitions
+# Dagster UI + daemon on the demo data dir (instance in $(DEMO_DIR)/dagster): schedule and sensors fire.
+serve: setup
+	SALESOPS_DATA_DIR=$(DEMO_DIR) $(BIN)/salesops serve --exports $(DEMO_DIR)/demo-exports
+
+ui: serve
 
 benchmark: setup
 	$(BIN)/python tests/benchmark.py

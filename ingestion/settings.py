@@ -45,6 +45,33 @@ class StageDefinition:
 
 
 @dataclass(frozen=True)
+class SmtpSettings:
+    """Where report and alert emails go out (stdlib smtplib; STARTTLS and login only when set)."""
+
+    host: str = "localhost"
+    port: int = 25
+    starttls: bool = False
+    username: str | None = None
+    password: str | None = None
+    from_address: str = "salesops@localhost"
+
+
+@dataclass(frozen=True)
+class OperationsSettings:
+    """How the pipeline runs itself: schedule, alerts, freshness, and the report pack."""
+
+    timezone: str = "UTC"
+    nightly_cron: str = "0 5 * * *"
+    alert_email: str | None = None
+    freshness_hours: int = 36
+    arrival_settle_seconds: int = 60
+    stale_deal_days: int = 30
+    head_of_sales: str | None = None
+    report_workers: int = 2
+    email_reports: bool = False
+
+
+@dataclass(frozen=True)
 class Settings:
     data_dir: Path
     exports_dir: Path
@@ -52,6 +79,8 @@ class Settings:
     reporting_currency: str
     gross_margin: float
     stage_map: tuple[StageDefinition, ...] = field(default_factory=tuple)
+    smtp: SmtpSettings = field(default_factory=SmtpSettings)
+    operations: OperationsSettings = field(default_factory=OperationsSettings)
 
     @property
     def lake_dir(self) -> Path:
@@ -68,6 +97,14 @@ class Settings:
     @property
     def published_database(self) -> Path:
         return self.warehouse_dir / "salesops.duckdb"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.data_dir / "reports"
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.data_dir / "dagster"
 
     @property
     def stage_names(self) -> tuple[str, ...]:
@@ -127,6 +164,68 @@ def _fraction_setting(env: Mapping[str, str], name: str, default: float) -> floa
     return value
 
 
+def _integer_setting(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
+    raw = env.get(name)
+    try:
+        value = int(raw) if raw else default
+    except ValueError:
+        raise ValueError(f"{name}={raw}: must be a whole number such as {default}.") from None
+    if value < minimum:
+        raise ValueError(f"{name}={raw}: must be at least {minimum}.")
+    return value
+
+
+def _flag_setting(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = (env.get(name) or "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"{name}={env.get(name)}: must be true or false.")
+
+
+def _timezone_setting(env: Mapping[str, str], name: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    value = env.get(name) or OperationsSettings.timezone
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{name}={value}: not an IANA time zone; use a name such as Europe/Berlin or UTC.") from None
+    return value
+
+
+def _smtp_settings(env: Mapping[str, str]) -> SmtpSettings:
+    defaults = SmtpSettings()
+    return SmtpSettings(
+        host=env.get("SALESOPS_SMTP_HOST") or defaults.host,
+        port=_integer_setting(env, "SALESOPS_SMTP_PORT", defaults.port, 1),
+        starttls=_flag_setting(env, "SALESOPS_SMTP_STARTTLS", defaults.starttls),
+        username=env.get("SALESOPS_SMTP_USER") or None,
+        password=env.get("SALESOPS_SMTP_PASSWORD") or None,
+        from_address=env.get("SALESOPS_MAIL_FROM") or defaults.from_address,
+    )
+
+
+def _operations_settings(env: Mapping[str, str]) -> OperationsSettings:
+    defaults = OperationsSettings()
+    return OperationsSettings(
+        timezone=_timezone_setting(env, "SALESOPS_TIMEZONE"),
+        nightly_cron=env.get("SALESOPS_NIGHTLY_CRON") or defaults.nightly_cron,
+        alert_email=env.get("SALESOPS_ALERT_EMAIL") or None,
+        freshness_hours=_integer_setting(env, "SALESOPS_FRESHNESS_HOURS", defaults.freshness_hours, 1),
+        arrival_settle_seconds=_integer_setting(
+            env, "SALESOPS_ARRIVAL_SETTLE_SECONDS", defaults.arrival_settle_seconds, 0
+        ),
+        stale_deal_days=_integer_setting(env, "SALESOPS_STALE_DEAL_DAYS", defaults.stale_deal_days, 1),
+        head_of_sales=env.get("SALESOPS_HEAD_OF_SALES") or None,
+        report_workers=_integer_setting(env, "SALESOPS_REPORT_WORKERS", defaults.report_workers, 1),
+        email_reports=_flag_setting(env, "SALESOPS_EMAIL_REPORTS", defaults.email_reports),
+    )
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if environ is None else environ
     data_dir = Path(env.get("SALESOPS_DATA_DIR") or default_data_dir(env)).expanduser().resolve()
@@ -142,4 +241,6 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         reporting_currency=(env.get("SALESOPS_REPORTING_CURRENCY") or defaults["reporting_currency"]).lower(),
         gross_margin=_fraction_setting(env, "SALESOPS_GROSS_MARGIN", defaults["gross_margin"]),
         stage_map=_load_stage_map(env.get("SALESOPS_STAGE_MAP")),
+        smtp=_smtp_settings(env),
+        operations=_operations_settings(env),
     )

@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
 
-from ingestion.settings import load_settings
+from ingestion.settings import PROJECT_ROOT, load_settings
 
 DEMO_SCALE = 1.0
 FAILURE_MESSAGE_LIMIT = 2000
@@ -121,6 +122,7 @@ def _summarize(result, settings, seconds: float, stream) -> int:
                 rows = reader.execute(f'select count(*) from marts."{name}"').fetchone()[0]
                 stream.write(f"  marts.{name:<32} {rows:>10,} rows\n")
         stream.write(f"\n  DuckDB:  {published}\n  Parquet: {settings.warehouse_dir / 'parquet'}\n")
+        stream.write(_reports_summary(result))
         return 0
     stream.write(
         f"\nrun failed after {seconds:.1f}s: nothing was published"
@@ -128,6 +130,97 @@ def _summarize(result, settings, seconds: float, stream) -> int:
         + ".\n"
     )
     return 1
+
+
+def _reports_summary(result) -> str:
+    """Where the run's report pack is, from the report asset's materialization."""
+    from orchestration.defs.reports import REPORT_PACK_KEY
+
+    for materialization in result.asset_materializations_for_node(REPORT_PACK_KEY.to_python_identifier()):
+        metadata = materialization.metadata
+        return (f"  Reports: {metadata['index'].value} ({metadata['reports'].value} reports, "
+                f"{metadata['rendered'].value} rendered by this run)\n")
+    return ""
+
+
+def build_reports(data_dir: Path | None, stream=None) -> int:
+    """Render the report pack of the current publication again (after a template or setting change)."""
+    from orchestration.defs.reports import pack_settings
+    from publishing.reports import build_report_pack
+
+    stream = stream or sys.stdout
+    if data_dir:
+        os.environ["SALESOPS_DATA_DIR"] = str(data_dir.resolve())
+    settings = load_settings()
+    if not settings.published_database.exists():
+        stream.write(f"error: {settings.published_database} does not exist; run `salesops run` first.\n")
+        return 2
+    started = time.monotonic()
+    pack = build_report_pack(settings.published_database, settings.reports_dir, pack_settings(settings))
+    stream.write(f"{pack.index}: {len(pack.reports)} reports, {pack.rendered} rendered "
+                 f"({time.monotonic() - started:.1f}s)\n")
+    return 0
+
+
+def send_reports(data_dir: Path | None, as_of: str | None, dry_run: bool, stream=None) -> int:
+    """Email the latest report pack (or the one of ``as_of``); each report goes out once."""
+    from publishing.reports.delivery import DELIVERY_LOG, deliver_reports, describe, latest_pack
+
+    stream = stream or sys.stdout
+    if data_dir:
+        os.environ["SALESOPS_DATA_DIR"] = str(data_dir.resolve())
+    settings = load_settings()
+    try:
+        pack = latest_pack(settings.reports_dir, as_of)
+    except FileNotFoundError as error:
+        stream.write(f"error: {error}\n")
+        return 2
+    try:
+        outcome = deliver_reports(pack, settings.lake_dir, settings.smtp, dry_run=dry_run)
+    except OSError as error:  # smtplib's errors are OSErrors: refused, timed out, rejected
+        stream.write(f"error: sending through {settings.smtp.host}:{settings.smtp.port} failed: {error}. "
+                     "Check SALESOPS_SMTP_HOST/PORT/STARTTLS/USER; reports already sent are logged and "
+                     "will not be sent again.\n")
+        return 1
+    stream.write("\n".join(describe(outcome, dry_run)) + "\n")
+    if not dry_run:
+        stream.write(f"{outcome.sent_messages} message(s) sent through {settings.smtp.host}:{settings.smtp.port}; "
+                     f"log: {pack.parent / DELIVERY_LOG}\n")
+    if outcome.refused:
+        stream.write(f"error: the server refused {len(outcome.refused)} message(s); fix the addresses in HR "
+                     "or the server's settings and run send-reports again (it sends only what is left).\n")
+        return 1
+    return 0
+
+
+def serve(data_dir: Path | None, exports_dir: Path | None, host: str, port: int) -> int:
+    """Replace this process by ``dagster dev`` (UI + daemon) on the persistent instance of the data dir.
+
+    The daemon is what fires the nightly schedule and the sensors; the instance
+    under the data dir keeps their cursors and the run history across restarts.
+    """
+    if data_dir:
+        os.environ["SALESOPS_DATA_DIR"] = str(data_dir.resolve())
+    if exports_dir:
+        os.environ["SALESOPS_EXPORTS_DIR"] = str(exports_dir.resolve())
+    settings = load_settings()
+    dagster = Path(sys.executable).with_name("dagster")
+    if not dagster.exists():
+        print(f"error: {dagster} not found; install salesops with `make setup` (it installs Dagster beside it).")
+        return 2
+    settings.dagster_home.mkdir(parents=True, exist_ok=True)
+    instance_settings = settings.dagster_home / "dagster.yaml"
+    if not instance_settings.exists():
+        shutil.copyfile(PROJECT_ROOT / "dagster.yaml", instance_settings)
+    os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
+    os.environ["SALESOPS_DATA_DIR"] = str(settings.data_dir)
+    os.environ["SALESOPS_EXPORTS_DIR"] = str(settings.exports_dir)
+    print(f"salesops: exports {settings.exports_dir}\n          data    {settings.data_dir}\n"
+          f"          dagster {settings.dagster_home}\n          UI      http://{host}:{port}")
+    if not settings.exports_dir.is_dir():
+        print(f"salesops: {settings.exports_dir} does not exist yet; the arrival sensor waits for it.")
+    sys.stdout.flush()
+    os.execv(dagster, [str(dagster), "dev", "-m", "orchestration.definitions", "--host", host, "--port", str(port)])
 
 
 def _demo(args) -> int:
@@ -150,10 +243,32 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--out", required=True, type=Path)
     demo.add_argument("--scale", type=float, default=DEMO_SCALE)
     demo.add_argument("--seed", type=int, default=7)
+    serving = commands.add_parser("serve", help="run the Dagster UI and daemon: the nightly schedule, "
+                                  "the arrival sensor and the failure alerts fire")
+    serving.add_argument("--exports", type=Path, help="the drop folder (default: $SALESOPS_EXPORTS_DIR "
+                         "or <data dir>/exports)")
+    serving.add_argument("--data-dir", type=Path, help="where the lake, warehouse and Dagster instance live "
+                         "(default: $SALESOPS_DATA_DIR or ~/.local/share/salesops)")
+    serving.add_argument("--host", default="127.0.0.1", help="the UI's address (default: 127.0.0.1)")
+    serving.add_argument("--port", type=int, default=3000, help="the UI's port (default: 3000)")
+    rendering = commands.add_parser("build-reports", help="render the report pack of the current publication "
+                                    "again (only reports whose content or templates changed)")
+    rendering.add_argument("--data-dir", type=Path, help="default: $SALESOPS_DATA_DIR or ~/.local/share/salesops")
+    sending = commands.add_parser("send-reports", help="email each recipient their reports of the latest "
+                                  "pack (each report once; SMTP from SALESOPS_SMTP_*)")
+    sending.add_argument("--dry-run", action="store_true", help="list recipients and attachments, send nothing")
+    sending.add_argument("--as-of", help="the pack of this as-of date (default: the newest)")
+    sending.add_argument("--data-dir", type=Path, help="default: $SALESOPS_DATA_DIR or ~/.local/share/salesops")
     args = parser.parse_args(argv)
 
     if args.command == "demo-data":
         return _demo(args)
+    if args.command == "build-reports":
+        return build_reports(args.data_dir)
+    if args.command == "send-reports":
+        return send_reports(args.data_dir, args.as_of, args.dry_run)
+    if args.command == "serve":
+        return serve(args.data_dir, args.exports, args.host, args.port)
     if args.command not in (None, "run"):
         parser.error(f"unknown command {args.command}")
     data_dir = (getattr(args, "data_dir", None) or load_settings().data_dir).resolve()

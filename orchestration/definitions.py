@@ -4,32 +4,42 @@ from __future__ import annotations
 
 import dagster as dg
 
+from ingestion.settings import load_settings
 from orchestration.defs.ingestion import build_comp_plans_asset, quota_holders_known, raw_assets
+from orchestration.defs.operations import (
+    build_arrival_sensor,
+    build_failure_alert_sensor,
+    build_nightly_schedule,
+    freshness_checks,
+)
 from orchestration.defs.publish import build_publish_asset
+from orchestration.defs.reports import REPORT_EMAILS_KEY, build_report_emails_asset, build_report_pack_asset
 from orchestration.defs.transform import dbt_models, dbt_resource
 
 PIPELINE_JOB = "salesops_pipeline"
+SEND_REPORTS_JOB = "salesops_send_reports"
 
 
 def build_definitions() -> dg.Definitions:
+    emails = dg.AssetSelection.assets(REPORT_EMAILS_KEY)
     pipeline = dg.define_asset_job(
         PIPELINE_JOB,
-        selection=dg.AssetSelection.all(),
-        description="Ingest every export, build the dbt models with their tests, publish the marts.",
+        # Emailing the reports is opt-in (SALESOPS_EMAIL_REPORTS): a new install must not mail people by surprise.
+        selection=dg.AssetSelection.all() if load_settings().operations.email_reports else dg.AssetSelection.all() - emails,
+        description="Ingest every export, build the dbt models with their tests, publish the marts, render the reports.",
+    )
+    send_reports = dg.define_asset_job(
+        SEND_REPORTS_JOB, selection=emails, description="Email the latest report pack (each report once)."
     )
     return dg.Definitions(
-        assets=[*raw_assets(), build_comp_plans_asset(), dbt_models(), build_publish_asset()],
-        asset_checks=[quota_holders_known],
-        jobs=[pipeline],
-        schedules=[
-            dg.ScheduleDefinition(
-                name="salesops_nightly",
-                job=pipeline,
-                cron_schedule="0 5 * * *",
-                default_status=dg.DefaultScheduleStatus.STOPPED,
-                description="Every night after the exports arrive (enable it in the UI or with `dagster schedule start`).",
-            )
+        assets=[
+            *raw_assets(), build_comp_plans_asset(), dbt_models(), build_publish_asset(),
+            build_report_pack_asset(), build_report_emails_asset(),
         ],
+        asset_checks=[quota_holders_known, *freshness_checks()],
+        jobs=[pipeline, send_reports],
+        schedules=[build_nightly_schedule(pipeline)],
+        sensors=[build_arrival_sensor(pipeline), build_failure_alert_sensor()],
         resources={"dbt": dbt_resource()},
         # One writer per DuckDB file and ~3 s per step for subprocesses: run steps in-process, serially.
         executor=dg.in_process_executor,

@@ -2,13 +2,18 @@
 
 import csv
 import datetime as dt
+import email
+import email.policy
 import io
 import os
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import openpyxl
 import pytest
+from aiosmtpd.controller import Controller
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 
@@ -55,6 +60,23 @@ def as_of_date(exports: Path) -> dt.date:
                 except ValueError:
                     pass
     return max(dates)
+
+
+def employees(exports: Path) -> dict[str, dict]:
+    """HR employees by Employee # after every delivery (CSV or XLSX), read independently of salesops."""
+    records: dict[str, dict] = {}
+    for delivery in sorted(path.name for path in (exports / "hr").iterdir()):
+        xlsx, plain = exports / "hr" / delivery / "employees.xlsx", exports / "hr" / delivery / "employees.csv"
+        if xlsx.exists():
+            sheet = openpyxl.load_workbook(xlsx, read_only=True).worksheets[0]
+            rows = list(sheet.iter_rows(values_only=True))
+            found = [dict(zip(rows[0], ["" if v is None else str(v) for v in row])) for row in rows[1:]]
+        elif plain.exists():
+            found = read_csv(plain)
+        else:
+            continue
+        records.update({row["Employee #"]: row for row in found})
+    return records
 
 
 def months_between(first: dt.date, last: dt.date) -> list[dt.date]:
@@ -113,3 +135,39 @@ def pipeline(demo_run) -> tuple[Path, Path]:
     """The shared demo run, which must have succeeded: (exports, data dir)."""
     assert demo_run.exit_code == 0, demo_run.output
     return demo_run.exports, demo_run.data_dir
+
+
+class Inbox:
+    """An aiosmtpd handler that keeps every message it receives, and refuses the mailboxes in ``refused``."""
+
+    def __init__(self):
+        self.messages: list[tuple[list[str], email.message.EmailMessage]] = []
+        self.refused: set[str] = set()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refused:
+            return "550 5.1.1 No such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append((envelope.rcpt_tos, email.message_from_bytes(envelope.content, policy=email.policy.default)))
+        return "250 Message accepted for delivery"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def inbox(monkeypatch) -> Inbox:
+    """A real SMTP server on 127.0.0.1 that salesops' SMTP settings point at."""
+    handler, port = Inbox(), free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    monkeypatch.setenv("SALESOPS_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("SALESOPS_SMTP_PORT", str(port))
+    yield handler
+    controller.stop()

@@ -36,7 +36,8 @@ def test_definitions_load_with_lineage_and_blocking_gates():
     publish = graph.get(dg.AssetKey(["published", "salesops_duckdb"]))
     assert {dg.AssetKey(["marts", "fct_opportunities"]), dg.AssetKey(["marts", "dim_sales_reps"])} <= publish.parent_keys
 
-    raw_checks = [key for key in graph.asset_check_keys if key.asset_key.path[0] == "raw"]
+    # The raw gates; the warning-only source_fresh checks are tested below.
+    raw_checks = [key for key in graph.asset_check_keys if key.asset_key.path[0] == "raw" and key.name != "source_fresh"]
     assert len(raw_checks) == len(ENTITIES) + 2  # + comp_plans_valid, quota_holders_known
     for key in raw_checks:
         assert graph.get_check_spec(key).blocking
@@ -67,3 +68,58 @@ def test_settings_defaults_and_overrides(tmp_path):
     assert custom.stage_names == ("Discovery",) and custom.fiscal_year_start_month == 2
     assert custom.exports_dir == tmp_path / "d" / "exports"
     assert custom.dbt_vars()["stage_map"][0]["stage_name"] == "Discovery"
+
+
+def test_the_pipeline_runs_itself_under_the_daemon():
+    from orchestration.definitions import PIPELINE_JOB, defs
+    from orchestration.defs.operations import ARRIVAL_SENSOR, FAILURE_ALERT_SENSOR, FRESHNESS_CHECK, NIGHTLY_SCHEDULE
+
+    definitions = defs()
+    schedule = definitions.resolve_schedule_def(NIGHTLY_SCHEDULE)
+    assert schedule.job_name == PIPELINE_JOB
+    assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
+    arrival = definitions.resolve_sensor_def(ARRIVAL_SENSOR)
+    assert arrival.job_name == PIPELINE_JOB
+    assert arrival.default_status == dg.DefaultSensorStatus.RUNNING
+    assert arrival.minimum_interval_seconds == 30
+    alert = definitions.resolve_sensor_def(FAILURE_ALERT_SENSOR)
+    assert isinstance(alert, dg.RunStatusSensorDefinition)
+    assert alert.default_status == dg.DefaultSensorStatus.RUNNING
+
+    # One warning-only freshness check per source, run by the pipeline job right after its raw asset.
+    job = definitions.resolve_job_def(PIPELINE_JOB)
+    graph = definitions.resolve_asset_graph()
+    freshness = {key for key in graph.asset_check_keys if key.name == FRESHNESS_CHECK}
+    assert {key.asset_key.to_user_string() for key in freshness} == {
+        "raw/crm/opportunity", "raw/billing/invoice", "raw/hr/employee", "raw/planning/quota", "raw/surveys/nps_response"
+    }
+    assert freshness <= job.asset_layer.asset_graph.asset_check_keys
+    for key in freshness:
+        assert not graph.get_check_spec(key).blocking
+        step = f"{key.asset_key.to_python_identifier()}_{FRESHNESS_CHECK}"
+        upstream = job.graph.dependency_structure.input_to_upstream_outputs_for_node(step)
+        assert [output.node_name for outputs in upstream.values() for output in outputs] == [
+            key.asset_key.to_python_identifier()
+        ]
+
+
+def test_reports_follow_the_publication_and_email_is_opt_in(monkeypatch):
+    from orchestration.definitions import PIPELINE_JOB, SEND_REPORTS_JOB, build_definitions
+    from orchestration.defs.publish import PUBLISHED_KEY
+    from orchestration.defs.reports import REPORT_EMAILS_KEY, REPORT_PACK_KEY
+
+    monkeypatch.delenv("SALESOPS_EMAIL_REPORTS", raising=False)
+    definitions = build_definitions()
+    graph = definitions.resolve_asset_graph()
+    assert graph.get(REPORT_PACK_KEY).parent_keys == {PUBLISHED_KEY}
+    assert graph.get(REPORT_EMAILS_KEY).parent_keys == {REPORT_PACK_KEY}
+    pipeline = {node.name for node in definitions.resolve_job_def(PIPELINE_JOB).graph.nodes}
+    assert REPORT_PACK_KEY.to_python_identifier() in pipeline
+    assert REPORT_EMAILS_KEY.to_python_identifier() not in pipeline
+    assert [node.name for node in definitions.resolve_job_def(SEND_REPORTS_JOB).graph.nodes] == [
+        REPORT_EMAILS_KEY.to_python_identifier()
+    ]
+
+    monkeypatch.setenv("SALESOPS_EMAIL_REPORTS", "true")
+    emailing = {node.name for node in build_definitions().resolve_job_def(PIPELINE_JOB).graph.nodes}
+    assert emailing == pipeline | {REPORT_EMAILS_KEY.to_python_identifier()}

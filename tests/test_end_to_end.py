@@ -15,11 +15,10 @@ from collections import Counter
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
-import openpyxl
 import pytest
 
 from orchestration.cli import main
-from tests.conftest import published, read_csv, upserted
+from tests.conftest import employees, published, read_csv, upserted
 
 AS_OF = dt.date(2026, 11, 26)
 D1, D2 = "2026-11-25", "2026-11-26"
@@ -39,24 +38,6 @@ def run_salesops(exports: Path, data_dir: Path, capsys) -> tuple[int, str]:
 def current_records(exports: Path, source: str, filename: str, key: str) -> dict[str, dict]:
     """Records by id after every delivery in order, Salesforce deletions (IsDeleted) dropped."""
     return {k: row for k, row in upserted(exports, source, filename, key).items() if row.get("IsDeleted", "false") != "true"}
-
-
-def employees(exports: Path) -> dict[str, dict]:
-    records: dict[str, dict] = {}
-    for delivery in sorted(path.name for path in (exports / "hr").iterdir()):
-        xlsx, plain = exports / "hr" / delivery / "employees.xlsx", exports / "hr" / delivery / "employees.csv"
-        if xlsx.exists():
-            sheet = openpyxl.load_workbook(xlsx, read_only=True).worksheets[0]
-            rows = list(sheet.iter_rows(values_only=True))
-            found = [dict(zip(rows[0], ["" if v is None else str(v) for v in row])) for row in rows[1:]]
-        elif plain.exists():
-            found = read_csv(plain)
-        else:
-            continue
-        records.update({row["Employee #"]: row for row in found})
-    return records
-
-
 
 
 def file_digest(path: Path) -> str:
@@ -218,7 +199,11 @@ def test_an_unknown_stage_blocks_the_run_naming_the_stage(demo, first_run, tmp_p
     code, output = run_salesops(exports, data_dir, capsys)
     assert code == 1
     assert "raw/crm/opportunity raw_batch_valid" in output and "'Demo Scheduled'" in output and "line 2" in output
-    assert "not run (an upstream step or blocking check failed): published__salesops_duckdb, salesops_dbt_models" in output
+    not_run = next(line for line in output.splitlines() if "not run (an upstream step or blocking check failed)" in line)
+    assert set(not_run.split(": ", 1)[1].split(", ")) == {
+        "salesops_dbt_models", "published__salesops_duckdb", "published__report_pack",
+        "raw__crm__opportunity_source_fresh",  # the freshness check of the asset that failed
+    }
     assert file_digest(data_dir / "warehouse" / "salesops.duckdb") == digest
 
 

@@ -9,7 +9,7 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from ingestion.publish import publish_marts
+from publishing.publish import publish_marts
 
 REPO = Path(__file__).resolve().parent.parent
 OLDEST_READER = "1.3.2"  # the oldest DuckDB that reads STORAGE_VERSION v1.3.0

@@ -3,7 +3,7 @@
 
 import dagster as dg
 
-from ingestion.publish import publish_marts
+from publishing.publish import publish_marts
 from ingestion.settings import load_settings
 from orchestration.defs.transform import mart_keys
 

@@ -1,0 +1,12 @@
+{#- What the published marts were built from: every delivery in the raw lake,
+    with the run's as-of date, so that a reader (and each generated report's
+    footer) can say which exports a figure comes from. -#}
+select
+    deliveries.source_name,
+    deliveries.table_name,
+    deliveries.delivery_id,
+    cast(deliveries.row_count as bigint) as row_count,
+    deliveries.loaded_at,
+    as_of.as_of_date
+from {{ ref('int_deliveries_loaded') }} as deliveries
+cross join {{ ref('int_run_as_of') }} as as_of

@@ -1,0 +1,166 @@
+"""The report pack of a publication: every manager, every statement, the company.
+
+Layout: ``<reports dir>/<as-of date>/`` holds ``index.html``, ``manifest.json``,
+``company.html|pdf``, ``managers/<employee #>.html|pdf`` and
+``statements/<employee #>.html|pdf``. The manifest records each report's data
+hash: a re-run renders only the reports whose figures (or templates) changed.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import hashlib
+import json
+import multiprocessing
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from publishing.reports.contexts import statement_context, team_context
+from publishing.reports.data import ReportData
+from publishing.reports.render import render_index, render_report, templates_fingerprint, write_atomically
+
+MANIFEST = "manifest.json"
+# Below this many reports to render, worker start-up costs more than it saves.
+PARALLEL_FROM = 8
+
+
+@dataclass(frozen=True)
+class PackSettings:
+    fiscal_year_start_month: int
+    stale_deal_days: int
+    head_of_sales: str | None = None
+    workers: int = 2
+
+
+@dataclass
+class ReportPack:
+    directory: Path
+    reports: list[dict] = field(default_factory=list)
+    rendered: int = 0
+    company_recipient: str | None = None
+
+    @property
+    def index(self) -> Path:
+        return self.directory / "index.html"
+
+
+def _hash(value) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode("utf-8")).hexdigest()
+
+
+def figures_hash(context: dict) -> str:
+    """What a report tells its reader: every figure, not the footer (checks, deliveries) nor the layout.
+
+    Email delivery is keyed on it, so re-rendering a report for a new layout or a
+    changed check does not mail the same figures again.
+    """
+    return _hash({key: value for key, value in context.items() if key != "footer"})
+
+
+def render_hash(context: dict) -> str:
+    """What the files show: the whole context and the templates; a report is rendered again when it changes."""
+    return _hash([context, templates_fingerprint()])
+
+
+def _headline(context: dict) -> dict:
+    """The few figures an email body shows (the PDF carries the rest)."""
+    if context["kind"] == "statement":
+        current = context["statements"][0] if context["statements"] else None
+        return {} if current is None else {
+            "label": current["label"], "plan_id": current["plan_id"],
+            "period": f"{current['period_start']} – {current['period_end']}",
+            "attainment": str(current["attainment"]) if current["attainment"] is not None else None,
+            "earned": str(current["earned"]), "payout": str(current["payout"]),
+        }
+    forecast = context["forecast"]
+    return {
+        "quarter": context["period"]["quarter_label"],
+        "attainment": str(forecast["attainment"]) if forecast["attainment"] is not None else None,
+        "credited_bookings": str(forecast["credited_so_far"]),
+        "effective_quota": str(forecast["effective_quota"]),
+        "coverage": context["coverage"],
+    }
+
+
+def _planned_reports(data: ReportData, settings: PackSettings, checks: dict | None) -> tuple[list[tuple[dict, dict]], str | None]:
+    """(entry, context) for every report of the pack, and the company report's recipient."""
+    hierarchy = data.hierarchy
+    head = hierarchy.head_of_sales(settings.head_of_sales)
+    planned = [("company", head, "company", team_context(data, head, checks, company=True))]
+    for manager in hierarchy.managers:
+        planned.append(("manager", manager, f"managers/{manager}", team_context(data, manager, checks)))
+    for person in sorted(data.statements, key=lambda number: (hierarchy.people[number].name
+                                                              if number in hierarchy.people else "", number)):
+        if data.current_and_last_closed(person):
+            planned.append(("statement", person, f"statements/{person}", statement_context(data, person, checks)))
+    entries = []
+    for kind, number, stem, context in planned:
+        entries.append(({
+            "key": kind if kind == "company" else f"{kind}:{number}", "kind": kind,
+            # The company report reaches no one until there is a single head of sales (or the setting names one).
+            "recipient_employee_number": number,
+            "recipient_name": context["recipient"]["name"],
+            "html": f"{stem}.html", "pdf": f"{stem}.pdf",
+            "render_hash": render_hash(context), "figures_hash": figures_hash(context),
+            "headline": _headline(context),
+        }, context))
+    return entries, head
+
+
+def _previous_hashes(directory: Path) -> dict[str, str]:
+    manifest = directory / MANIFEST
+    if not manifest.exists():
+        return {}
+    return {report["key"]: report.get("render_hash") for report in json.loads(manifest.read_text("utf-8"))["reports"]}
+
+
+def build_report_pack(published_database: Path, reports_dir: Path, settings: PackSettings,
+                      checks: dict | None = None) -> ReportPack:
+    """Render the pack of the current publication; reports whose data did not change are kept as they are."""
+    data = ReportData(published_database, settings.fiscal_year_start_month, settings.stale_deal_days)
+    directory = reports_dir / data.as_of.isoformat()
+    planned, head = _planned_reports(data, settings, checks)
+    previous = _previous_hashes(directory)
+    to_render = [
+        (context, directory / entry["html"], directory / entry["pdf"])
+        for entry, context in planned
+        if previous.get(entry["key"]) != entry["render_hash"]
+        or not (directory / entry["html"]).exists() or not (directory / entry["pdf"]).exists()
+    ]
+    _render_all(to_render, settings.workers)
+    pack = ReportPack(directory, [entry for entry, _ in planned], len(to_render), head)
+    _remove_dropped_reports(directory, pack.reports)
+    write_atomically(directory / "index.html", render_index(
+        data.as_of, pack.reports, pack.rendered, unassigned_company=head is None).encode("utf-8"))
+    write_atomically(directory / MANIFEST, json.dumps(
+        {"as_of": data.as_of.isoformat(), "reports": pack.reports}, indent=2).encode("utf-8"))
+    return pack
+
+
+def _remove_dropped_reports(directory: Path, reports: list[dict]) -> None:
+    """Delete the files of reports no longer in the pack (a person who left the line, a manager without reports)."""
+    kept = {directory / report[suffix] for report in reports for suffix in ("html", "pdf")}
+    for folder in ("managers", "statements"):
+        for path in (directory / folder).glob("*.*"):
+            if path.suffix in (".html", ".pdf") and path not in kept:
+                path.unlink()
+
+
+def current_pack_directory(published_database: Path, reports_dir: Path) -> Path:
+    """The pack folder of the current publication (its as-of date)."""
+    with duckdb.connect(str(published_database), read_only=True) as connection:
+        (as_of,) = connection.execute("select max(as_of_date) from marts.rpt_deliveries").fetchone()
+    return reports_dir / as_of.isoformat()
+
+
+def _render_all(jobs: list[tuple[dict, Path, Path]], workers: int) -> None:
+    if workers <= 1 or len(jobs) < PARALLEL_FROM:
+        for job in jobs:
+            render_report(*job)
+        return
+    # Spawned, not forked: the caller may be a threaded process (Dagster), where fork is unsafe.
+    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        for future in concurrent.futures.as_completed([pool.submit(render_report, *job) for job in jobs]):
+            future.result()
