@@ -2,8 +2,9 @@
 
 Layout: ``<reports dir>/<as-of date>/`` holds ``index.html``, ``manifest.json``,
 ``company.html|pdf``, ``managers/<employee #>.html|pdf`` and
-``statements/<employee #>.html|pdf``. The manifest records each report's data
-hash: a re-run renders only the reports whose figures (or templates) changed.
+``statements/<employee #>.html|pdf``. The manifest records two hashes of each
+report: of what the files show (a re-run renders only the reports whose content
+or templates changed) and of its figures alone (email delivery is keyed on it).
 """
 
 from __future__ import annotations
@@ -84,7 +85,9 @@ def _headline(context: dict) -> dict:
     }
 
 
-def _planned_reports(data: ReportData, settings: PackSettings, checks: dict | None) -> tuple[list[tuple[dict, dict]], str | None]:
+def _planned_reports(
+    data: ReportData, settings: PackSettings, checks: dict | None
+) -> tuple[list[tuple[dict, dict]], str | None]:
     """(entry, context) for every report of the pack, and the company report's recipient."""
     hierarchy = data.hierarchy
     head = hierarchy.head_of_sales(settings.head_of_sales)
@@ -113,7 +116,7 @@ def _previous_hashes(directory: Path) -> dict[str, str]:
     manifest = directory / MANIFEST
     if not manifest.exists():
         return {}
-    return {report["key"]: report.get("render_hash") for report in json.loads(manifest.read_text("utf-8"))["reports"]}
+    return {report["key"]: report["render_hash"] for report in json.loads(manifest.read_text("utf-8"))["reports"]}
 
 
 def build_report_pack(published_database: Path, reports_dir: Path, settings: PackSettings,
