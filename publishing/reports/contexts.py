@@ -137,7 +137,7 @@ def _deals(data: ReportData, rows: str, owners: set[str] | None, limit: int | No
 def _trends(data: ReportData, scope: tuple[str, str | None], compare_with_company: bool) -> list[dict]:
     trends = []
     for kpi in TREND_KPIS:
-        series = {"this report": [data.kpi_value(scope, kpi, month) for month in data.trend_months]}
+        series = {scope[0]: [data.kpi_value(scope, kpi, month) for month in data.trend_months]}
         if compare_with_company:
             series["company"] = [data.kpi_value(("company", None), kpi, month) for month in data.trend_months]
         trends.append({"kpi": kpi, "title": KPI_TITLES[kpi], "percent": kpi in PERCENT_KPIS, "series": series})
