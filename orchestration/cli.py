@@ -132,6 +132,13 @@ def _summarize(result, settings, seconds: float, stream) -> int:
     return 1
 
 
+def _settings_for(data_dir: Path | None):
+    """The settings, with ``--data-dir`` (when given) winning over SALESOPS_DATA_DIR for this process and dbt."""
+    if data_dir:
+        os.environ["SALESOPS_DATA_DIR"] = str(data_dir.resolve())
+    return load_settings()
+
+
 def _reports_summary(result) -> str:
     """Where the run's report pack is, from the report asset's materialization."""
     from orchestration.defs.reports import REPORT_PACK_KEY
@@ -149,9 +156,7 @@ def build_reports(data_dir: Path | None, stream=None) -> int:
     from publishing.reports import build_report_pack
 
     stream = stream or sys.stdout
-    if data_dir:
-        os.environ["SALESOPS_DATA_DIR"] = str(data_dir.resolve())
-    settings = load_settings()
+    settings = _settings_for(data_dir)
     if not settings.published_database.exists():
         stream.write(f"error: {settings.published_database} does not exist; run `salesops run` first.\n")
         return 2
@@ -167,9 +172,7 @@ def send_reports(data_dir: Path | None, as_of: str | None, dry_run: bool, stream
     from publishing.reports.delivery import DELIVERY_LOG, deliver_reports, describe, latest_pack
 
     stream = stream or sys.stdout
-    if data_dir:
-        os.environ["SALESOPS_DATA_DIR"] = str(data_dir.resolve())
-    settings = load_settings()
+    settings = _settings_for(data_dir)
     try:
         pack = latest_pack(settings.reports_dir, as_of)
     except FileNotFoundError as error:
@@ -199,11 +202,9 @@ def serve(data_dir: Path | None, exports_dir: Path | None, host: str, port: int)
     The daemon is what fires the nightly schedule and the sensors; the instance
     under the data dir keeps their cursors and the run history across restarts.
     """
-    if data_dir:
-        os.environ["SALESOPS_DATA_DIR"] = str(data_dir.resolve())
     if exports_dir:
         os.environ["SALESOPS_EXPORTS_DIR"] = str(exports_dir.resolve())
-    settings = load_settings()
+    settings = _settings_for(data_dir)
     dagster = Path(sys.executable).with_name("dagster")
     if not dagster.exists():
         print(f"error: {dagster} not found; install salesops with `make setup` (it installs Dagster beside it).")
@@ -231,14 +232,18 @@ def _demo(args) -> int:
     return 0
 
 
+def _add_data_dir(command: argparse.ArgumentParser, what: str) -> None:
+    command.add_argument("--data-dir", type=Path,
+                         help=f"{what} (default: $SALESOPS_DATA_DIR or ~/.local/share/salesops)")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="salesops", description=__doc__)
     commands = parser.add_subparsers(dest="command")
     run = commands.add_parser("run", help="ingest the exports, build and check the marts, publish them")
     run.add_argument("--exports", type=Path, help="the drop folder (default: $SALESOPS_EXPORTS_DIR, "
                      "or demo exports generated under the data dir)")
-    run.add_argument("--data-dir", type=Path, help="where the lake and warehouse live "
-                     "(default: $SALESOPS_DATA_DIR or ~/.local/share/salesops)")
+    _add_data_dir(run, "where the lake and warehouse live")
     demo = commands.add_parser("demo-data", help="write seeded demo exports in the systems' own formats")
     demo.add_argument("--out", required=True, type=Path)
     demo.add_argument("--scale", type=float, default=DEMO_SCALE)
@@ -247,18 +252,17 @@ def main(argv: list[str] | None = None) -> int:
                                   "the arrival sensor and the failure alerts fire")
     serving.add_argument("--exports", type=Path, help="the drop folder (default: $SALESOPS_EXPORTS_DIR "
                          "or <data dir>/exports)")
-    serving.add_argument("--data-dir", type=Path, help="where the lake, warehouse and Dagster instance live "
-                         "(default: $SALESOPS_DATA_DIR or ~/.local/share/salesops)")
+    _add_data_dir(serving, "where the lake, warehouse and Dagster instance live")
     serving.add_argument("--host", default="127.0.0.1", help="the UI's address (default: 127.0.0.1)")
     serving.add_argument("--port", type=int, default=3000, help="the UI's port (default: 3000)")
     rendering = commands.add_parser("build-reports", help="render the report pack of the current publication "
                                     "again (only reports whose content or templates changed)")
-    rendering.add_argument("--data-dir", type=Path, help="default: $SALESOPS_DATA_DIR or ~/.local/share/salesops")
+    _add_data_dir(rendering, "where the publication and the reports live")
     sending = commands.add_parser("send-reports", help="email each recipient their reports of the latest "
                                   "pack (each report once; SMTP from SALESOPS_SMTP_*)")
     sending.add_argument("--dry-run", action="store_true", help="list recipients and attachments, send nothing")
     sending.add_argument("--as-of", help="the pack of this as-of date (default: the newest)")
-    sending.add_argument("--data-dir", type=Path, help="default: $SALESOPS_DATA_DIR or ~/.local/share/salesops")
+    _add_data_dir(sending, "where the reports and the raw lake (HR's work emails) live")
     args = parser.parse_args(argv)
 
     if args.command == "demo-data":

@@ -3,9 +3,9 @@
 
 import dagster as dg
 
-from publishing.publish import publish_marts
 from ingestion.settings import load_settings
 from orchestration.defs.transform import mart_keys
+from publishing.publish import publish_marts
 
 PUBLISHED_KEY = dg.AssetKey(["published", "salesops_duckdb"])
 

@@ -116,7 +116,8 @@ def _previous_hashes(directory: Path) -> dict[str, str]:
     manifest = directory / MANIFEST
     if not manifest.exists():
         return {}
-    return {report["key"]: report["render_hash"] for report in json.loads(manifest.read_text("utf-8"))["reports"]}
+    # A manifest written by an earlier salesops may lack the hash: such a report is simply rendered again.
+    return {report["key"]: report.get("render_hash") for report in json.loads(manifest.read_text("utf-8"))["reports"]}
 
 
 def build_report_pack(published_database: Path, reports_dir: Path, settings: PackSettings,
