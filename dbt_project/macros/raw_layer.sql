@@ -16,17 +16,6 @@
     where _salesops_recency = 1
 {%- endmacro %}
 
-{#- Stripe writes money as integers in the minor unit (cents). -#}
-{#- Multiplying decimals is exact where dividing would go through a double. -#}
-{% macro cents_to_dollars(column) -%}
-    cast(cast({{ column }} as decimal(18, 0)) * cast(0.01 as decimal(3, 2)) as decimal(18, 2))
-{%- endmacro %}
-
-{#- Salesforce-style money and ratios arrive as decimal(20,4) in the raw layer. -#}
-{% macro money(column) -%}
-    cast({{ column }} as decimal(18, 2))
-{%- endmacro %}
-
 {#- comp_plans.yaml is replaced whole by a later delivery: every table of it is
     read from the latest delivery of the plans table (a later file with no
     spiffs must not bring back an earlier file's spiffs). -#}

@@ -1,77 +1,63 @@
-{#- Effective quota per statement (person, plan, period): the sum over its months
-    of full monthly quota x ramp factor x share of the month employed, rounded
-    half-up to cents once (commission_rules.md 3-4).
-
-    Exact arithmetic, because this is pay: each month's term is an integer
-    numerator over one common denominator. The monthly quota is in thirds of a
-    cent, the ramp factor (six decimals in staging) in millionths, and the share
-    employed is days / days-in-month, put over 377580 = lcm(28, 29, 30, 31). So
-    a month contributes thirds x millionths x days x (377580 / days-in-month),
-    and the period's quota in cents is the sum / (3 x 10^6 x 377580). -#}
-{%- set common_days = 377580 %}
-{%- set denominator = 3 * 1000000 * common_days %}
+{#- Quota per statement (person, plan, period), rounded half-up to cents once
+    (commission_rules.md 3-4):
+    - full_quota: what quotas.csv gives the person for the whole period, every
+      month of it, before ramp, proration and assignment dates (marts.md);
+    - effective_quota: the sum over the statement's months (those of the period
+      that overlap an assignment) of full monthly quota x ramp factor x share of
+      the month employed, computed exactly (macros/quotas.sql). -#}
 with statement_months as (
     select * from {{ ref('int_statement_periods_spined') }}
 ),
 
-monthly as (
+quota_months as (
+    select * from {{ ref('int_quotas_spread_to_months') }}
+),
+
+effective as (
     select
         statement_months.employee_number,
         statement_months.plan_id,
         statement_months.plan_period,
         statement_months.period_start,
-        coalesce(quotas.monthly_quota_thirds_of_cents, 0) as quota_thirds_of_cents,
-        {#- Tenure month 1 is the calendar month of the hire date; before it, 0. -#}
-        case
-            when statement_months.hire_date is null
-                or statement_months.month_start < date_trunc('month', statement_months.hire_date) then 0
-            else cast(coalesce(
-                statement_months.ramp[
-                    cast(datediff('month', date_trunc('month', statement_months.hire_date), statement_months.month_start) as integer) + 1
-                ],
-                1
-            ) * 1000000 as hugeint)
-        end as ramp_millionths,
-        {#- Days employed in the month, hire through termination inclusive; no hire date, none. -#}
-        case
-            when statement_months.hire_date is null then 0
-            else greatest(0,
-                datediff('day',
-                    greatest(statement_months.month_start, statement_months.hire_date),
-                    least(last_day(statement_months.month_start),
-                          coalesce(statement_months.termination_date, last_day(statement_months.month_start)))
-                ) + 1
-            )
-        end as days_employed,
-        day(last_day(statement_months.month_start)) as days_in_month
+        sum({{ effective_quota_numerator(
+            'coalesce(quota_months.monthly_quota_thirds_of_cents, 0)', 'statement_months.ramp',
+            'statement_months.hire_date', 'statement_months.termination_date', 'statement_months.month_start'
+        ) }}) as effective_numerator
     from statement_months
-    left join {{ ref('int_quotas_spread_to_months') }} as quotas
-        on quotas.employee_number = statement_months.employee_number
-        and quotas.month_start = statement_months.month_start
+    left join quota_months
+        on quota_months.employee_number = statement_months.employee_number
+        and quota_months.month_start = statement_months.month_start
+    group by all
 ),
 
-summed as (
+periods as (
+    select *, {{ plan_period_end('plan_period', 'period_start') }} as period_end
+    from effective
+),
+
+full_quotas as (
     select
-        employee_number,
-        plan_id,
-        plan_period,
-        period_start,
-        sum(quota_thirds_of_cents) as full_thirds_of_cents,
-        sum(quota_thirds_of_cents * ramp_millionths * days_employed * ({{ common_days }} // days_in_month))
-            as effective_numerator
-    from monthly
-    group by employee_number, plan_id, plan_period, period_start
+        periods.employee_number,
+        periods.plan_id,
+        periods.period_start,
+        coalesce(sum(quota_months.monthly_quota_thirds_of_cents), 0) as full_thirds_of_cents
+    from periods
+    left join quota_months
+        on quota_months.employee_number = periods.employee_number
+        and quota_months.month_start between periods.period_start and periods.period_end
+    group by all
 )
 
 select
-    employee_number,
-    plan_id,
-    plan_period,
-    period_start,
-    {{ plan_period_end('plan_period', 'period_start') }} as period_end,
-    {#- Half-up rounding of a non-negative fraction n / d to an integer: (2n + d) // (2d). -#}
-    cast(cast((2 * full_thirds_of_cents + 3) // 6 as decimal(18, 0)) * cast(0.01 as decimal(3, 2)) as decimal(18, 2))
-        as full_quota,
-    cast(cast((2 * effective_numerator + {{ denominator }}) // {{ 2 * denominator }} as decimal(18, 0))
-        * cast(0.01 as decimal(3, 2)) as decimal(18, 2)) as effective_quota
-from summed
+    periods.employee_number,
+    periods.plan_id,
+    periods.plan_period,
+    periods.period_start,
+    periods.period_end,
+    {{ cents_half_up('full_quotas.full_thirds_of_cents', 3) }} as full_quota,
+    {{ cents_half_up('periods.effective_numerator', effective_quota_denominator()) }} as effective_quota
+from periods
+inner join full_quotas
+    on full_quotas.employee_number = periods.employee_number
+    and full_quotas.plan_id = periods.plan_id
+    and full_quotas.period_start = periods.period_start

@@ -5,9 +5,9 @@
 
     open_pipeline / weighted_pipeline: open deals at the end of M's last day (the
     as-of date for the current month). pipeline_coverage: open deals at M's end
-    closing in the next fiscal quarter / the full quota (quotas.csv, before ramp)
-    of the scope's people for that quarter: the next quarter has no statements
-    yet, so its ramped quota is not known. sales_velocity: open deals at M's end
+    closing in the next fiscal quarter / the effective quota of the scope's
+    people for that quarter (int_quota_months_ramped: ramp and hire and
+    termination dates are known in advance, so a ramping hire brings less). sales_velocity: open deals at M's end
     x avg deal size x win rate / sales cycle days, the last three over M-2..M.
     forecast_accuracy: 1 - |committed - bookings| / bookings, committed = open
     deals in Commit closing in M on the snapshot of M's first day. -#}
@@ -66,9 +66,13 @@ committed_facts as (
 ),
 
 quota_facts as (
-    select quotas.employee_number, months.month, sum(quotas.monthly_quota) as next_quarter_quota
+    select
+        quotas.employee_number,
+        months.month,
+        {#- Dollars; exact to the sum (the numerator is in cents over a common denominator). -#}
+        sum(quotas.effective_numerator) / {{ effective_quota_denominator() }} / 100 as next_quarter_quota
     from months
-    inner join {{ ref('int_quotas_spread_to_months') }} as quotas
+    inner join {{ ref('int_quota_months_ramped') }} as quotas
         on {{ fiscal_quarter_start('quotas.month_start') }} = {{ fiscal_quarter_start('months.month') }} + interval 3 month
     group by all
 ),

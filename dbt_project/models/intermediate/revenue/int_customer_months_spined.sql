@@ -64,8 +64,7 @@ customer_months as (
     select
         customer_id,
         month_start,
-        {#- Half-up to whole cents: (2n + d) // 2d for n >= 0. -#}
-        {{ cents_to_dollars('(2 * numerator + denominator) // (2 * denominator)') }} as mrr
+        {{ cents_half_up('numerator', 'denominator') }} as mrr
     from exact_sums
 ),
 

@@ -52,7 +52,5 @@ items as (
 
 select
     *,
-    {#- Half-up rounding of a non-negative fraction n / d to a whole number: (2n + d) // 2d. -#}
-    {{ cents_to_dollars('(2 * monthly_cents_numerator + monthly_cents_denominator) // (2 * monthly_cents_denominator)') }}
-        as monthly_amount
+    {{ cents_half_up('monthly_cents_numerator', 'monthly_cents_denominator') }} as monthly_amount
 from items
