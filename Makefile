@@ -9,7 +9,7 @@ DEMO_DIR ?= $(CURDIR)/.salesops
 export GX_ANALYTICS_ENABLED := False
 DAGSTER_HOME ?= $(DEMO_DIR)/dagster
 
-.PHONY: setup demo test serve ui benchmark clean
+.PHONY: setup demo test lint format serve ui benchmark clean
 
 setup: $(STAMP) dbt_project/target/manifest.json
 
@@ -33,6 +33,16 @@ demo: setup $(DAGSTER_HOME)/dagster.yaml
 
 test: setup
 	$(BIN)/python -m pytest -q
+
+# Python: ruff (rules and format in pyproject.toml); SQL: sqlfluff on the dbt project (.sqlfluff), offline.
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/sqlfluff lint dbt_project/models dbt_project/macros dbt_project/tests --processes 2
+
+format: setup
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
 
 # Dagster UI + daemon on the demo data dir (instance in $(DEMO_DIR)/dagster): schedule and sensors fire.
 serve: setup

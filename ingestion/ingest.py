@@ -32,7 +32,7 @@ class EntityIngestion:
 
     @property
     def rows_landed(self) -> int:
-        return sum(batch.rows for batch, _ in zip(self.batches, self.landed))
+        return sum(batch.rows for batch, _ in zip(self.batches, self.landed, strict=False))
 
 
 def ingest_entity(

@@ -149,8 +149,13 @@ class RawLake:
                 folder = incoming / name
                 folder.mkdir(parents=True)
                 pq.write_table(table, folder / f"{file.path.stem}.parquet", compression="zstd")
-                manifest = LoadedDelivery(file.delivery, file.relative_path, content_hash, table.num_rows,
-                                          loaded_at.isoformat(timespec="seconds"))
+                manifest = LoadedDelivery(
+                    file.delivery,
+                    file.relative_path,
+                    content_hash,
+                    table.num_rows,
+                    loaded_at.isoformat(timespec="seconds"),
+                )
                 (folder / MANIFEST).write_text(json.dumps(manifest.__dict__, indent=2), encoding="utf-8")
             names = list(tables)
             for name in names[1:] + names[:1]:

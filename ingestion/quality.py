@@ -38,9 +38,7 @@ class Failure:
     """What the data should have been, in words (the allowed values, the range)."""
 
     def describe(self) -> str:
-        lines = ", ".join(
-            f"line {sample.get('_line_number')}: {sample.get(self.column)!r}" for sample in self.samples
-        )
+        lines = ", ".join(f"line {sample.get('_line_number')}: {sample.get(self.column)!r}" for sample in self.samples)
         return f"column {self.column!r} {self.rule or self.expectation}: {self.unexpected_count} row(s) ({lines})"
 
 
@@ -120,7 +118,6 @@ def build_suite(entity: Entity, stage_names: tuple[str, ...], plausible_until: d
 @cache
 def _batch_definition():
     import great_expectations as gx
-
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     context = gx.get_context(mode="ephemeral")
@@ -131,7 +128,7 @@ def _batch_definition():
 
 def validation_frame(batch: RawBatch) -> pd.DataFrame:
     """The contract's columns plus the line number, in types GX compares natively."""
-    columns = list(batch.entity.required_columns) + ["_line_number"]
+    columns = [*list(batch.entity.required_columns), "_line_number"]
     frame = {}
     for name in columns:
         array = batch.table[name]
@@ -166,15 +163,22 @@ def validate_batch(batch: RawBatch, stage_names: tuple[str, ...]) -> BatchValida
         config = outcome.expectation_config
         column = config.kwargs.get("column") or ", ".join(config.kwargs.get("column_list", []))
         if outcome.exception_info.get("raised_exception"):
-            raise RuntimeError(f"{batch.file.relative_path}: expectation {config.type} on {column!r} could not run: "
-                               f"{outcome.exception_info.get('exception_message')}")
+            raise RuntimeError(
+                f"{batch.file.relative_path}: expectation {config.type} on {column!r} could not run: "
+                f"{outcome.exception_info.get('exception_message')}"
+            )
         samples = [
             {key: _plain(value) for key, value in row.items()}
             for row in (outcome.result.get("partial_unexpected_index_list") or [])[:SAMPLE_ROWS]
         ]
         failures.append(
-            Failure(config.type, column, int(outcome.result.get("unexpected_count") or 0), samples,
-                    _rule(config.type, config.kwargs))
+            Failure(
+                config.type,
+                column,
+                int(outcome.result.get("unexpected_count") or 0),
+                samples,
+                _rule(config.type, config.kwargs),
+            )
         )
     return BatchValidation(batch.file.relative_path, batch.rows, len(result.results), failures)
 

@@ -130,7 +130,9 @@ def read_export(file: ExportFile, entity: Entity, loaded_at: dt.datetime, max_pr
         if bad:
             problem_counts[name] = len(bad)
             problems.extend(
-                ParseProblem(file.relative_path, line_numbers[index], name, values[index].as_py(), _EXPECTED[column.type])
+                ParseProblem(
+                    file.relative_path, line_numbers[index], name, values[index].as_py(), _EXPECTED[column.type]
+                )
                 for index in bad[:max_problem_samples]
             )
         arrays[name] = typed
@@ -155,18 +157,22 @@ def empty_contract_table(entity: Entity) -> pa.Table:
         if column.type == "bamboo_money":
             fields.append(pa.field(f"{column.name} (currency)", pa.string()))
     fields += [
-        pa.field("_delivery", pa.string()), pa.field("_file", pa.string()), pa.field("_line_number", pa.int64()),
-        pa.field("_content_hash", pa.string()), pa.field("_loaded_at", pa.timestamp("us")),
+        pa.field("_delivery", pa.string()),
+        pa.field("_file", pa.string()),
+        pa.field("_line_number", pa.int64()),
+        pa.field("_content_hash", pa.string()),
+        pa.field("_loaded_at", pa.timestamp("us")),
     ]
     return pa.schema(fields).empty_table()
 
 
 def _read_csv(file: ExportFile) -> tuple[list[str], list[list[str]], list[int]]:
     try:
-        handle = open(file.path, encoding="utf-8-sig", newline="")
+        handle = open(file.path, encoding="utf-8-sig", newline="")  # noqa: SIM115 (the with below closes it)
     except OSError as error:
-        raise ExportError(f"{file.relative_path}: cannot open the file ({error.strerror}). "
-                          "Check that it exists and is readable.") from error
+        raise ExportError(
+            f"{file.relative_path}: cannot open the file ({error.strerror}). Check that it exists and is readable."
+        ) from error
     records: list[list[str]] = []
     line_numbers: list[int] = []
     with handle:
@@ -174,8 +180,9 @@ def _read_csv(file: ExportFile) -> tuple[list[str], list[list[str]], list[int]]:
         try:
             header = next(reader, None)
             if not header:
-                raise ExportError(f"{file.relative_path}: the file is empty; a header row is required. "
-                                  "Re-export it with its header.")
+                raise ExportError(
+                    f"{file.relative_path}: the file is empty; a header row is required. Re-export it with its header."
+                )
             width = len(header)
             first_line = reader.line_num + 1
             for row in reader:
@@ -191,11 +198,15 @@ def _read_csv(file: ExportFile) -> tuple[list[str], list[list[str]], list[int]]:
                 line_numbers.append(first_line)
                 first_line = reader.line_num + 1
         except UnicodeDecodeError as error:
-            raise ExportError(f"{file.relative_path}: not valid UTF-8 ({error.reason} at byte {error.start}). "
-                              "Export the file as UTF-8.") from error
+            raise ExportError(
+                f"{file.relative_path}: not valid UTF-8 ({error.reason} at byte {error.start}). "
+                "Export the file as UTF-8."
+            ) from error
         except csv.Error as error:
-            raise ExportError(f"{file.relative_path} line {reader.line_num}: unreadable CSV ({error}). "
-                              "Re-export it as RFC 4180 CSV (comma separated, double-quoted).") from error
+            raise ExportError(
+                f"{file.relative_path} line {reader.line_num}: unreadable CSV ({error}). "
+                "Re-export it as RFC 4180 CSV (comma separated, double-quoted)."
+            ) from error
     return [name.strip() for name in header], records, line_numbers
 
 
@@ -205,15 +216,18 @@ def _read_xlsx(file: ExportFile) -> tuple[list[str], list[list[str]], list[int]]
     try:
         workbook = openpyxl.load_workbook(file.path, read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises many kinds for a corrupt workbook
-        raise ExportError(f"{file.relative_path}: cannot read the workbook ({error}). "
-                          "Save it again as .xlsx or export it as CSV.") from error
+        raise ExportError(
+            f"{file.relative_path}: cannot read the workbook ({error}). Save it again as .xlsx or export it as CSV."
+        ) from error
     try:
         sheet = workbook.worksheets[0]
         rows = sheet.iter_rows(values_only=True)
         header_cells = next(rows, None)
         if not header_cells or all(cell is None for cell in header_cells):
-            raise ExportError(f"{file.relative_path}: the first sheet has no header in row 1. "
-                              "Put the column labels in row 1 of the first sheet.")
+            raise ExportError(
+                f"{file.relative_path}: the first sheet has no header in row 1. "
+                "Put the column labels in row 1 of the first sheet."
+            )
         header = [_xlsx_text(cell).strip() for cell in header_cells]
         while header and header[-1] == "":
             header.pop()
@@ -223,8 +237,10 @@ def _read_xlsx(file: ExportFile) -> tuple[list[str], list[list[str]], list[int]]
             values = [_xlsx_text(cell) for cell in cells[:width]]
             values += [""] * (width - len(values))
             if any(cells[width:]) and any(cell not in (None, "") for cell in cells[width:]):
-                raise ExportError(f"{file.relative_path} row {row_number}: values beyond the last header column. "
-                                  "Give every column a header label in row 1.")
+                raise ExportError(
+                    f"{file.relative_path} row {row_number}: values beyond the last header column. "
+                    "Give every column a header label in row 1."
+                )
             if all(value == "" for value in values):
                 continue
             records.append(values)
@@ -253,8 +269,10 @@ def _check_header(file: ExportFile, entity: Entity, header: list[str]) -> None:
     seen = set()
     for name in header:
         if name in seen:
-            raise ExportError(f"{file.relative_path}: column {name!r} appears twice in the header. "
-                              "Remove or rename the duplicate column.")
+            raise ExportError(
+                f"{file.relative_path}: column {name!r} appears twice in the header. "
+                "Remove or rename the duplicate column."
+            )
         seen.add(name)
     missing = [name for name in entity.required_columns if name not in seen]
     if missing:

@@ -31,12 +31,13 @@ def quotas_for_unknown_people(lake_dir: Path) -> list[UnknownPerson]:
             select *, row_number() over (
                 partition by employee_number, period order by _delivery desc, _line_number desc
             ) as recency
-            from {_raw(lake_dir, 'planning', 'quota')}
+            from {_raw(lake_dir, "planning", "quota")}
         ),
-        people as (select distinct trim("Employee #") as employee_number from {_raw(lake_dir, 'hr', 'employee')})
+        people as (select distinct trim("Employee #") as employee_number from {_raw(lake_dir, "hr", "employee")})
         select _file, _line_number, employee_number, period
         from quotas
-        where recency = 1 and trim(employee_number) not in (select employee_number from people where employee_number is not null)
+        where recency = 1
+            and trim(employee_number) not in (select employee_number from people where employee_number is not null)
         order by _file, _line_number
     """
     with duckdb.connect() as con:

@@ -9,8 +9,8 @@ data directory, never to the current directory.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -136,9 +136,7 @@ def _load_stage_map(path: str | None) -> tuple[StageDefinition, ...]:
     stages = []
     for index, entry in enumerate(entries or [], start=1):
         if not isinstance(entry, dict) or not required <= set(entry):
-            raise ValueError(
-                f"{source}: stage entry {index} must have the keys {sorted(required)}; got {entry!r}."
-            )
+            raise ValueError(f"{source}: stage entry {index} must have the keys {sorted(required)}; got {entry!r}.")
         stages.append(
             StageDefinition(
                 stage_name=str(entry["stage_name"]),

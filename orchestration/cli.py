@@ -9,6 +9,7 @@ import shutil
 import sys
 import time
 from pathlib import Path
+from typing import ClassVar
 
 from ingestion.settings import PROJECT_ROOT, load_settings
 
@@ -19,7 +20,7 @@ FAILURE_MESSAGE_LIMIT = 2000
 class _ProgressHandler(logging.Handler):
     """Prints one line per finished step and per check, from Dagster's event log records."""
 
-    _MARKS = {"STEP_SUCCESS": "ok  ", "STEP_FAILURE": "FAIL", "STEP_SKIPPED": "skip"}
+    _MARKS: ClassVar[dict[str, str]] = {"STEP_SUCCESS": "ok  ", "STEP_FAILURE": "FAIL", "STEP_SKIPPED": "skip"}
 
     def __init__(self, stream):
         super().__init__(logging.DEBUG)
@@ -66,8 +67,10 @@ def run_pipeline(exports_dir: Path, data_dir: Path, stream=None) -> int:
     settings = load_settings()
     stream.write(f"salesops: exports {settings.exports_dir}\n          data    {settings.data_dir}\n")
     if not settings.exports_dir.is_dir():
-        stream.write(f"error: the exports folder {settings.exports_dir} does not exist. "
-                     "Point --exports at the drop folder (crm/, billing/, hr/, planning/, surveys/).\n")
+        stream.write(
+            f"error: the exports folder {settings.exports_dir} does not exist. "
+            "Point --exports at the drop folder (crm/, billing/, hr/, planning/, surveys/).\n"
+        )
         return 2
 
     import dagster as dg
@@ -145,8 +148,10 @@ def _reports_summary(result) -> str:
 
     for materialization in result.asset_materializations_for_node(REPORT_PACK_KEY.to_python_identifier()):
         metadata = materialization.metadata
-        return (f"  Reports: {metadata['index'].value} ({metadata['reports'].value} reports, "
-                f"{metadata['rendered'].value} rendered by this run)\n")
+        return (
+            f"  Reports: {metadata['index'].value} ({metadata['reports'].value} reports, "
+            f"{metadata['rendered'].value} rendered by this run)\n"
+        )
     return ""
 
 
@@ -162,8 +167,9 @@ def build_reports(data_dir: Path | None, stream=None) -> int:
         return 2
     started = time.monotonic()
     pack = build_report_pack(settings.published_database, settings.reports_dir, pack_settings(settings))
-    stream.write(f"{pack.index}: {len(pack.reports)} reports, {pack.rendered} rendered "
-                 f"({time.monotonic() - started:.1f}s)\n")
+    stream.write(
+        f"{pack.index}: {len(pack.reports)} reports, {pack.rendered} rendered ({time.monotonic() - started:.1f}s)\n"
+    )
     return 0
 
 
@@ -181,17 +187,23 @@ def send_reports(data_dir: Path | None, as_of: str | None, dry_run: bool, stream
     try:
         outcome = deliver_reports(pack, settings.lake_dir, settings.smtp, dry_run=dry_run)
     except OSError as error:  # smtplib's errors are OSErrors: refused, timed out, rejected
-        stream.write(f"error: sending through {settings.smtp.host}:{settings.smtp.port} failed: {error}. "
-                     "Check SALESOPS_SMTP_HOST/PORT/STARTTLS/USER; reports already sent are logged and "
-                     "will not be sent again.\n")
+        stream.write(
+            f"error: sending through {settings.smtp.host}:{settings.smtp.port} failed: {error}. "
+            "Check SALESOPS_SMTP_HOST/PORT/STARTTLS/USER; reports already sent are logged and "
+            "will not be sent again.\n"
+        )
         return 1
     stream.write("\n".join(describe(outcome, dry_run)) + "\n")
     if not dry_run:
-        stream.write(f"{outcome.sent_messages} message(s) sent through {settings.smtp.host}:{settings.smtp.port}; "
-                     f"log: {pack.parent / DELIVERY_LOG}\n")
+        stream.write(
+            f"{outcome.sent_messages} message(s) sent through {settings.smtp.host}:{settings.smtp.port}; "
+            f"log: {pack.parent / DELIVERY_LOG}\n"
+        )
     if outcome.refused:
-        stream.write(f"error: the server refused {len(outcome.refused)} message(s); fix the addresses in HR "
-                     "or the server's settings and run send-reports again (it sends only what is left).\n")
+        stream.write(
+            f"error: the server refused {len(outcome.refused)} message(s); fix the addresses in HR "
+            "or the server's settings and run send-reports again (it sends only what is left).\n"
+        )
         return 1
     return 0
 
@@ -216,8 +228,10 @@ def serve(data_dir: Path | None, exports_dir: Path | None, host: str, port: int)
     os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
     os.environ["SALESOPS_DATA_DIR"] = str(settings.data_dir)
     os.environ["SALESOPS_EXPORTS_DIR"] = str(settings.exports_dir)
-    print(f"salesops: exports {settings.exports_dir}\n          data    {settings.data_dir}\n"
-          f"          dagster {settings.dagster_home}\n          UI      http://{host}:{port}")
+    print(
+        f"salesops: exports {settings.exports_dir}\n          data    {settings.data_dir}\n"
+        f"          dagster {settings.dagster_home}\n          UI      http://{host}:{port}"
+    )
     if not settings.exports_dir.is_dir():
         print(f"salesops: {settings.exports_dir} does not exist yet; the arrival sensor waits for it.")
     sys.stdout.flush()
@@ -225,7 +239,7 @@ def serve(data_dir: Path | None, exports_dir: Path | None, host: str, port: int)
 
 
 def _demo(args) -> int:
-    from ingestion.demo import generate_exports
+    from demo_exports.generator import generate_exports
 
     files = generate_exports(Path(args.out), scale=args.scale, seed=args.seed)
     print(f"wrote {len(files)} export files to {args.out}")
@@ -233,33 +247,45 @@ def _demo(args) -> int:
 
 
 def _add_data_dir(command: argparse.ArgumentParser, what: str) -> None:
-    command.add_argument("--data-dir", type=Path,
-                         help=f"{what} (default: $SALESOPS_DATA_DIR or ~/.local/share/salesops)")
+    command.add_argument(
+        "--data-dir", type=Path, help=f"{what} (default: $SALESOPS_DATA_DIR or ~/.local/share/salesops)"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="salesops", description=__doc__)
     commands = parser.add_subparsers(dest="command")
     run = commands.add_parser("run", help="ingest the exports, build and check the marts, publish them")
-    run.add_argument("--exports", type=Path, help="the drop folder (default: $SALESOPS_EXPORTS_DIR, "
-                     "or demo exports generated under the data dir)")
+    run.add_argument(
+        "--exports",
+        type=Path,
+        help="the drop folder (default: $SALESOPS_EXPORTS_DIR, or demo exports generated under the data dir)",
+    )
     _add_data_dir(run, "where the lake and warehouse live")
     demo = commands.add_parser("demo-data", help="write seeded demo exports in the systems' own formats")
     demo.add_argument("--out", required=True, type=Path)
     demo.add_argument("--scale", type=float, default=DEMO_SCALE)
     demo.add_argument("--seed", type=int, default=7)
-    serving = commands.add_parser("serve", help="run the Dagster UI and daemon: the nightly schedule, "
-                                  "the arrival sensor and the failure alerts fire")
-    serving.add_argument("--exports", type=Path, help="the drop folder (default: $SALESOPS_EXPORTS_DIR "
-                         "or <data dir>/exports)")
+    serving = commands.add_parser(
+        "serve",
+        help="run the Dagster UI and daemon: the nightly schedule, the arrival sensor and the failure alerts fire",
+    )
+    serving.add_argument(
+        "--exports", type=Path, help="the drop folder (default: $SALESOPS_EXPORTS_DIR or <data dir>/exports)"
+    )
     _add_data_dir(serving, "where the lake, warehouse and Dagster instance live")
     serving.add_argument("--host", default="127.0.0.1", help="the UI's address (default: 127.0.0.1)")
     serving.add_argument("--port", type=int, default=3000, help="the UI's port (default: 3000)")
-    rendering = commands.add_parser("build-reports", help="render the report pack of the current publication "
-                                    "again (only reports whose content or templates changed)")
+    rendering = commands.add_parser(
+        "build-reports",
+        help="render the report pack of the current publication "
+        "again (only reports whose content or templates changed)",
+    )
     _add_data_dir(rendering, "where the publication and the reports live")
-    sending = commands.add_parser("send-reports", help="email each recipient their reports of the latest "
-                                  "pack (each report once; SMTP from SALESOPS_SMTP_*)")
+    sending = commands.add_parser(
+        "send-reports",
+        help="email each recipient their reports of the latest pack (each report once; SMTP from SALESOPS_SMTP_*)",
+    )
     sending.add_argument("--dry-run", action="store_true", help="list recipients and attachments, send nothing")
     sending.add_argument("--as-of", help="the pack of this as-of date (default: the newest)")
     _add_data_dir(sending, "where the reports and the raw lake (HR's work emails) live")
@@ -282,7 +308,7 @@ def main(argv: list[str] | None = None) -> int:
     if exports is None:
         exports = data_dir / "demo-exports"
         if not exports.exists():
-            from ingestion.demo import generate_exports
+            from demo_exports.generator import generate_exports
 
             print(f"salesops: no --exports given; generating demo exports (scale {DEMO_SCALE}) in {exports}")
             generate_exports(exports, scale=DEMO_SCALE)

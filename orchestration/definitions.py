@@ -25,16 +25,23 @@ def build_definitions() -> dg.Definitions:
     pipeline = dg.define_asset_job(
         PIPELINE_JOB,
         # Emailing the reports is opt-in (SALESOPS_EMAIL_REPORTS): a new install must not mail people by surprise.
-        selection=dg.AssetSelection.all() if load_settings().operations.email_reports else dg.AssetSelection.all() - emails,
-        description="Ingest every export, build the dbt models with their tests, publish the marts, render the reports.",
+        selection=dg.AssetSelection.all()
+        if load_settings().operations.email_reports
+        else dg.AssetSelection.all() - emails,
+        description="Ingest every export, build the dbt models with their tests, publish the marts, "
+        "render the reports.",
     )
     send_reports = dg.define_asset_job(
         SEND_REPORTS_JOB, selection=emails, description="Email the latest report pack (each report once)."
     )
     return dg.Definitions(
         assets=[
-            *raw_assets(), build_comp_plans_asset(), dbt_models(), build_publish_asset(),
-            build_report_pack_asset(), build_report_emails_asset(),
+            *raw_assets(),
+            build_comp_plans_asset(),
+            dbt_models(),
+            build_publish_asset(),
+            build_report_pack_asset(),
+            build_report_emails_asset(),
         ],
         asset_checks=[quota_holders_known, *freshness_checks()],
         jobs=[pipeline, send_reports],

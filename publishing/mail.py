@@ -49,7 +49,9 @@ def compose(
     for attachment in attachments:
         maintype, _, subtype = attachment.mime_type.partition("/")
         message.add_attachment(
-            attachment.path.read_bytes(), maintype=maintype, subtype=subtype,
+            attachment.path.read_bytes(),
+            maintype=maintype,
+            subtype=subtype,
             filename=attachment.filename or attachment.path.name,
         )
     return message

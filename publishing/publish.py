@@ -63,10 +63,11 @@ def publish_marts(build_database: Path, warehouse_dir: Path) -> Publication:
                 ).fetchall()
             ]
             if not names:
-                raise RuntimeError(f"{build_database}: schema {PUBLISHED_SCHEMA!r} holds no tables; nothing to publish.")
-            build.execute(
-                f"attach {_sql_string(str(incoming))} as publication (storage_version {_sql_string(READER_STORAGE_VERSION)})"
-            )
+                raise RuntimeError(
+                    f"{build_database}: schema {PUBLISHED_SCHEMA!r} holds no tables; nothing to publish."
+                )
+            storage_version = _sql_string(READER_STORAGE_VERSION)
+            build.execute(f"attach {_sql_string(str(incoming))} as publication (storage_version {storage_version})")
             build.execute(f"create schema publication.{PUBLISHED_SCHEMA}")
             for name in names:
                 source = f"{PUBLISHED_SCHEMA}.{_quote(name)}"

@@ -30,7 +30,9 @@ def timed_run(exports: Path, data_dir: Path) -> tuple[float, float]:
     started = time.perf_counter()
     process = subprocess.Popen(
         [str(BIN / "salesops"), "run", "--exports", str(exports), "--data-dir", str(data_dir)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
     )
     _, status, usage = os.wait4(process.pid, 0)
     seconds = time.perf_counter() - started
@@ -56,8 +58,11 @@ def main() -> int:
     for scale in args.scales:
         with tempfile.TemporaryDirectory(prefix="salesops-bench-") as scratch:
             exports = Path(scratch) / "exports"
-            subprocess.run([str(BIN / "salesops"), "demo-data", "--out", str(exports), "--scale", str(scale)],
-                           check=True, stdout=subprocess.DEVNULL)
+            subprocess.run(
+                [str(BIN / "salesops"), "demo-data", "--out", str(exports), "--scale", str(scale)],
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
             first, rerun, reports, unchanged = [], [], [], []
             for attempt in range(args.repeat):
                 data_dir = Path(scratch) / f"data-{attempt}"
@@ -68,12 +73,14 @@ def main() -> int:
                 reports.append((timed_reports(data_dir), 0))
                 unchanged.append((timed_reports(data_dir), 0))
                 shutil.rmtree(data_dir)
-            for label, samples in (("first", first), ("re-run", rerun), ("reports", reports),
-                                   ("reports=", unchanged)):
+            for label, samples in (("first", first), ("re-run", rerun), ("reports", reports), ("reports=", unchanged)):
                 seconds = [s for s, _ in samples]
                 peak = max(m for _, m in samples)
-                print(f"{scale:>6g} {label:>8} {statistics.median(seconds):>9.1f} {min(seconds):>7.1f} "
-                      f"{max(seconds):>7.1f} {f'{peak:.0f}' if peak else '':>9}", flush=True)
+                print(
+                    f"{scale:>6g} {label:>8} {statistics.median(seconds):>9.1f} {min(seconds):>7.1f} "
+                    f"{max(seconds):>7.1f} {f'{peak:.0f}' if peak else '':>9}",
+                    flush=True,
+                )
     return 0
 
 

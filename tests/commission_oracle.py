@@ -41,12 +41,13 @@ from __future__ import annotations
 import calendar
 import csv
 import datetime as dt
+import itertools
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from pathlib import Path
-from typing import Iterator
 
 import openpyxl
 import yaml
@@ -231,12 +232,15 @@ def _read_table(path: Path) -> list[dict[str, str | None]]:
         if not rows:
             return []
         header = [str(h).strip() if h is not None else "" for h in rows[0]]
-        return [dict(zip(header, (_cell(v) for v in row))) for row in rows[1:]
-                if any(v is not None and str(v).strip() != "" for v in row)]
+        return [
+            dict(zip(header, (_cell(v) for v in row), strict=False))
+            for row in rows[1:]
+            if any(v is not None and str(v).strip() != "" for v in row)
+        ]
     with open(path, encoding="utf-8-sig", newline="") as handle:
         reader = csv.reader(handle)
         header = [h.strip() for h in next(reader, [])]
-        return [dict(zip(header, (v if v != "" else None for v in row))) for row in reader if row]
+        return [dict(zip(header, (v if v != "" else None for v in row), strict=False)) for row in reader if row]
 
 
 def _files(exports: Path, source: str, names: tuple[str, ...]) -> Iterator[Path]:
@@ -294,9 +298,11 @@ def load_plans(exports: Path) -> tuple[dict[str, Plan], list[Assignment]]:
     document = yaml.safe_load(paths[-1].read_text(encoding="utf-8-sig")) or {}
     plans: dict[str, Plan] = {}
     for raw in document.get("plans") or []:
-        tiers = sorted((Tier(Decimal(str(t["from"])), _dec(t.get("to")), Decimal(str(t["rate"])))
-                        for t in raw.get("tiers") or []), key=lambda t: t.band_from)
-        for lower, upper in zip(tiers, tiers[1:]):
+        tiers = sorted(
+            (Tier(Decimal(str(t["from"])), _dec(t.get("to")), Decimal(str(t["rate"]))) for t in raw.get("tiers") or []),
+            key=lambda t: t.band_from,
+        )
+        for lower, upper in itertools.pairwise(tiers):
             if lower.band_to is None or lower.band_to != upper.band_from:
                 raise ValueError(f"plan {raw['id']}: tiers overlap or leave a gap")
         draw = raw.get("draw")
@@ -309,21 +315,29 @@ def load_plans(exports: Path) -> tuple[dict[str, Plan], list[Assignment]]:
             clawback_days=None if raw.get("clawback_days") is None else int(raw["clawback_days"]),
             draw_amount=None if not draw or draw.get("amount") is None else Decimal(str(draw["amount"])),
             draw_recoverable=bool(draw and draw.get("recoverable")),
-            spiffs=tuple(Spiff(str(s.get("id")), s.get("opportunity_type"), _dec(s.get("min_amount")),
-                               Decimal(str(s["amount"]))) for s in raw.get("spiffs") or []),
+            spiffs=tuple(
+                Spiff(str(s.get("id")), s.get("opportunity_type"), _dec(s.get("min_amount")), Decimal(str(s["amount"])))
+                for s in raw.get("spiffs") or []
+            ),
         )
     assignments = []
     for raw in document.get("assignments") or []:
         if str(raw["plan"]) not in plans:
             raise ValueError(f"assignment {raw}: unknown plan")
-        assignments.append(Assignment(_employee_id(raw["employee_number"]), str(raw["plan"]),
-                                      _yaml_date(raw["start"]), _yaml_date(raw.get("end"))))
+        assignments.append(
+            Assignment(
+                _employee_id(raw["employee_number"]),
+                str(raw["plan"]),
+                _yaml_date(raw["start"]),
+                _yaml_date(raw.get("end")),
+            )
+        )
     by_person = defaultdict(list)
     for a in assignments:
         by_person[a.employee_number].append(a)
     for person, items in by_person.items():
         items.sort(key=lambda a: a.start)
-        for first, second in zip(items, items[1:]):
+        for first, second in itertools.pairwise(items):
             if first.end is None or first.end >= second.start:
                 raise ValueError(f"assignments of {person} overlap")
     return plans, assignments
@@ -355,8 +369,9 @@ def load_quotas(exports: Path, fy_start_month: int) -> dict[tuple[str, dt.date],
 
 def load_employees(exports: Path) -> dict[str, tuple[dt.date | None, dt.date | None]]:
     """(hire date, termination date) per Employee #."""
-    records = _upsert(exports, "hr", ("employees.xlsx", "employees.csv"),
-                      lambda row: _employee_id(row.get("Employee #")))
+    records = _upsert(
+        exports, "hr", ("employees.xlsx", "employees.csv"), lambda row: _employee_id(row.get("Employee #"))
+    )
     return {k: (_date(r.get("Hire Date")), _date(r.get("Termination Date"))) for k, r in records.items() if k}
 
 
@@ -367,7 +382,7 @@ def load_cancellations(exports: Path) -> dict[str, dt.date]:
     for row in subscriptions.values():
         opportunity, canceled = _strip(row.get("metadata.salesforce_opportunity_id")), _strip(row.get("canceled_at"))
         if opportunity and canceled:
-            day = dt.datetime.fromtimestamp(int(Decimal(canceled)), tz=dt.timezone.utc).date()
+            day = dt.datetime.fromtimestamp(int(Decimal(canceled)), tz=dt.UTC).date()
             if opportunity not in earliest or day < earliest[opportunity]:
                 earliest[opportunity] = day
     return earliest
@@ -430,23 +445,26 @@ def _compute(exports: Path, as_of: dt.date, fy_start_month: int):
         if _is_true(row.get("IsWon")) and close is not None and close <= as_of:
             won[opp_id] = (close, _dec(row.get("Amount")) or Decimal(0), row)
     splits_of: dict[str, list[dict]] = defaultdict(list)
-    for split_id, row in sorted(splits.items(), key=lambda item: item[0]):
+    for _, row in sorted(splits.items(), key=lambda item: item[0]):
         splits_of[_strip(row.get("OpportunityId"))].append(row)
 
     uncredited: list[Line] = []
     credits: dict[tuple[str, str, dt.date], dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     for opp_id, (close, amount, row) in won.items():
         if splits_of.get(opp_id):
-            pieces = [(_strip(s.get("SplitOwnerId")), money(amount * (_dec(s.get("SplitPercentage")) or 0) / 100))
-                      for s in splits_of[opp_id]]
+            pieces = [
+                (_strip(s.get("SplitOwnerId")), money(amount * (_dec(s.get("SplitPercentage")) or 0) / 100))
+                for s in splits_of[opp_id]
+            ]
         else:
             pieces = [(_strip(row.get("OwnerId")), money(amount))]
         for user_id, credit in pieces:
             person = person_of(user_id)
             holding = assignment_on(person, close)
             if holding is None:
-                uncredited.append(Line(person, None, close.replace(day=1), "uncredited", opp_id, credit,
-                                       None, None, None, ZERO))
+                uncredited.append(
+                    Line(person, None, close.replace(day=1), "uncredited", opp_id, credit, None, None, None, ZERO)
+                )
                 continue
             plan = plans[holding.plan]
             credits[(person, plan.id, plan.period_start(close, fy_start_month))][opp_id] += credit
@@ -460,8 +478,10 @@ def _compute(exports: Path, as_of: dt.date, fy_start_month: int):
         for k in range(plan.months(period_start)):
             start = _month_from_index(_month_index(period_start) + k)
             end = _month_end(start)
-            if not any(a.plan == plan.id and a.start <= end and (a.end is None or a.end >= start)
-                       for a in assignments_of[person]):
+            if not any(
+                a.plan == plan.id and a.start <= end and (a.end is None or a.end >= start)
+                for a in assignments_of[person]
+            ):
                 continue
             tenure = _month_index(start) - _month_index(hire) + 1
             if tenure < 1:
@@ -503,8 +523,18 @@ def _compute(exports: Path, as_of: dt.date, fy_start_month: int):
                 if top <= bottom:
                     continue
                 piece = sign * (top - bottom)
-                line = Line(person, plan_id, period_start, "commission", opp_id, money(piece),
-                            band_from, band_to, rate, money(piece * rate))
+                line = Line(
+                    person,
+                    plan_id,
+                    period_start,
+                    "commission",
+                    opp_id,
+                    money(piece),
+                    band_from,
+                    band_to,
+                    rate,
+                    money(piece * rate),
+                )
                 d.lines.append(line)
                 d.commission += line.amount
                 d.credited += line.credited_amount
@@ -540,8 +570,18 @@ def _compute(exports: Path, as_of: dt.date, fy_start_month: int):
             if plan.clawback_days is None or not 0 <= (canceled - close).days <= plan.clawback_days:
                 continue
             period_start = plan.period_start(canceled, fy_start_month)
-            reversal = Line(person, plan_id, period_start, "clawback", opp_id, _neg(line.credited_amount),
-                            line.band_from, line.band_to, line.rate, _neg(line.amount))
+            reversal = Line(
+                person,
+                plan_id,
+                period_start,
+                "clawback",
+                opp_id,
+                _neg(line.credited_amount),
+                line.band_from,
+                line.band_to,
+                line.rate,
+                _neg(line.amount),
+            )
             d = draft(person, plan_id, period_start)
             d.lines.append(reversal)
             d.clawbacks += reversal.amount
@@ -572,13 +612,30 @@ def _compute(exports: Path, as_of: dt.date, fy_start_month: int):
                 payout, draw_paid, carried = draw, draw, draw - available
         balance[(person, plan_id)] = carried
         if payout != earned:
-            d.lines.append(Line(person, plan_id, period_start, "draw", None, None, None, None, None,
-                                money(payout - earned)))
-        attainment = (None if quota == 0 else
-                      _round_fraction(Fraction(d.credited) / Fraction(quota), 6).quantize(Decimal("0.000001")))
-        statements[key] = Statement(person, plan_id, period_start, quota, money(d.credited), attainment,
-                                    money(d.commission), money(d.spiffs), money(d.clawbacks), money(earned),
-                                    money(draw_paid), money(carried), money(payout), key in quota_of)
+            d.lines.append(
+                Line(person, plan_id, period_start, "draw", None, None, None, None, None, money(payout - earned))
+            )
+        attainment = (
+            None
+            if quota == 0
+            else _round_fraction(Fraction(d.credited) / Fraction(quota), 6).quantize(Decimal("0.000001"))
+        )
+        statements[key] = Statement(
+            person,
+            plan_id,
+            period_start,
+            quota,
+            money(d.credited),
+            attainment,
+            money(d.commission),
+            money(d.spiffs),
+            money(d.clawbacks),
+            money(earned),
+            money(draw_paid),
+            money(carried),
+            money(payout),
+            key in quota_of,
+        )
         lines.extend(d.lines)
     lines.extend(uncredited)
     return statements, lines
@@ -606,12 +663,20 @@ def _bands(plan: Plan, quota: Decimal):
 
 def _line_order(line: Line):
     types = ("commission", "spiff", "clawback", "draw", "uncredited")
-    return (line.employee_number or "", line.plan_id or "", line.period_start, types.index(line.line_type),
-            line.opportunity_id or "", line.band_from is None, line.band_from or Decimal(0))
+    return (
+        line.employee_number or "",
+        line.plan_id or "",
+        line.period_start,
+        types.index(line.line_type),
+        line.opportunity_id or "",
+        line.band_from is None,
+        line.band_from or Decimal(0),
+    )
 
 
-def compute_statements(exports_dir: Path, as_of: dt.date,
-                       fiscal_year_start_month: int = 1) -> dict[tuple[str, str, dt.date], Statement]:
+def compute_statements(
+    exports_dir: Path, as_of: dt.date, fiscal_year_start_month: int = 1
+) -> dict[tuple[str, str, dt.date], Statement]:
     """One statement per (employee_number, plan_id, period_start)."""
     return _compute(exports_dir, as_of, fiscal_year_start_month)[0]
 
@@ -630,8 +695,9 @@ def compute(exports_dir: Path, as_of: dt.date, fiscal_year_start_month: int = 1)
 if __name__ == "__main__":  # python tests/commission_oracle.py <exports> <as-of> [fy start month]
     import sys
 
-    found_statements, found_lines = compute(Path(sys.argv[1]), dt.date.fromisoformat(sys.argv[2]),
-                                            int(sys.argv[3]) if len(sys.argv) > 3 else 1)
+    found_statements, found_lines = compute(
+        Path(sys.argv[1]), dt.date.fromisoformat(sys.argv[2]), int(sys.argv[3]) if len(sys.argv) > 3 else 1
+    )
     print(f"{len(found_statements)} statements, {len(found_lines)} lines")
     for kind in ("commission", "spiff", "clawback", "draw", "uncredited"):
         print(f"  {kind}: {sum(1 for line in found_lines if line.line_type == kind)}")

@@ -1,5 +1,6 @@
 """Shared fixtures: settings isolated per test, and small hand-written exports."""
 
+import contextlib
 import csv
 import datetime as dt
 import email
@@ -55,10 +56,8 @@ def as_of_date(exports: Path) -> dt.date:
     for source in ("crm", "billing", "hr", "planning", "surveys"):
         if (exports / source).is_dir():
             for delivery in deliveries(exports, source):
-                try:
+                with contextlib.suppress(ValueError):
                     dates.append(dt.date.fromisoformat(delivery.name[:10]))
-                except ValueError:
-                    pass
     return max(dates)
 
 
@@ -70,7 +69,7 @@ def employees(exports: Path) -> dict[str, dict]:
         if xlsx.exists():
             sheet = openpyxl.load_workbook(xlsx, read_only=True).worksheets[0]
             rows = list(sheet.iter_rows(values_only=True))
-            found = [dict(zip(rows[0], ["" if v is None else str(v) for v in row])) for row in rows[1:]]
+            found = [dict(zip(rows[0], ["" if v is None else str(v) for v in row], strict=True)) for row in rows[1:]]
         elif plain.exists():
             found = read_csv(plain)
         else:
@@ -115,7 +114,7 @@ class DemoRun:
 @pytest.fixture(scope="session")
 def demo_run(tmp_path_factory) -> DemoRun:
     """One `salesops run` on generated demo exports, shared by the end-to-end test files (a run takes ~20 s)."""
-    from ingestion.demo import generate_exports
+    from demo_exports.generator import generate_exports
     from orchestration.cli import run_pipeline
 
     root = tmp_path_factory.mktemp("demo")
@@ -151,7 +150,9 @@ class Inbox:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
-        self.messages.append((envelope.rcpt_tos, email.message_from_bytes(envelope.content, policy=email.policy.default)))
+        self.messages.append(
+            (envelope.rcpt_tos, email.message_from_bytes(envelope.content, policy=email.policy.default))
+        )
         return "250 Message accepted for delivery"
 
 

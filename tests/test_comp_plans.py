@@ -13,12 +13,12 @@ import pyarrow as pa
 import pytest
 import yaml
 
+from demo_exports.generator import generate_exports
 from ingestion.comp_plans import (
     COMP_PLAN_TABLES,
     empty_comp_plan_tables,
     read_comp_plans,
 )
-from ingestion.demo import generate_exports
 from ingestion.readers import ExportError, ExportFile
 from tests.conftest import write
 
@@ -131,25 +131,44 @@ def test_spec_example_typed_rows(tmp_path):
     rows = read(tmp_path, SPEC_EXAMPLE)
     ae, sdr = rows["comp_plan"]
     assert {k: v for k, v in ae.items() if not k.startswith("_")} == {
-        "plan_id": "ae_2026", "period": "quarter", "measure": "bookings", "ramp": [0.0, 0.25, 0.5, 0.75],
-        "cap": 3.0, "clawback_days": 90, "draw_amount": Decimal("6000.5"), "draw_recoverable": True,
+        "plan_id": "ae_2026",
+        "period": "quarter",
+        "measure": "bookings",
+        "ramp": [0.0, 0.25, 0.5, 0.75],
+        "cap": 3.0,
+        "clawback_days": 90,
+        "draw_amount": Decimal("6000.5"),
+        "draw_recoverable": True,
     }
     assert (ae["_line_number"], sdr["_line_number"]) == (2, 17)
     # Absent optional keys are nulls (ramp: an empty list), never defaults.
     assert (sdr["ramp"], sdr["cap"], sdr["clawback_days"], sdr["draw_amount"], sdr["draw_recoverable"]) == (
-        [], None, None, None, None)
-    assert [(t["plan_id"], t["tier_index"], t["band_from"], t["band_to"], t["rate"], t["_line_number"])
-            for t in rows["comp_plan_tier"]] == [
-        ("ae_2026", 0, 0.0, 1.0, 0.10, 8), ("ae_2026", 1, 1.0, 1.5, 0.15, 9), ("ae_2026", 2, 1.5, None, 0.20, 7),
+        [],
+        None,
+        None,
+        None,
+        None,
+    )
+    assert [
+        (t["plan_id"], t["tier_index"], t["band_from"], t["band_to"], t["rate"], t["_line_number"])
+        for t in rows["comp_plan_tier"]
+    ] == [
+        ("ae_2026", 0, 0.0, 1.0, 0.10, 8),
+        ("ae_2026", 1, 1.0, 1.5, 0.15, 9),
+        ("ae_2026", 2, 1.5, None, 0.20, 7),
         ("sdr_2026", 0, 0.0, None, 0.08, 20),
     ]
-    assert [(s["spiff_id"], s["opportunity_type"], s["min_amount"], s["amount"], s["_line_number"])
-            for s in rows["comp_plan_spiff"]] == [
+    assert [
+        (s["spiff_id"], s["opportunity_type"], s["min_amount"], s["amount"], s["_line_number"])
+        for s in rows["comp_plan_spiff"]
+    ] == [
         ("multi_year", "New Business", Decimal("100000"), Decimal("1000"), 15),
         ("any_deal", None, None, Decimal("50.25"), 16),
     ]
-    assert [(a["employee_number"], a["plan_id"], a["start_date"], a["end_date"], a["_line_number"])
-            for a in rows["comp_plan_assignment"]] == [
+    assert [
+        (a["employee_number"], a["plan_id"], a["start_date"], a["end_date"], a["_line_number"])
+        for a in rows["comp_plan_assignment"]
+    ] == [
         ("1042", "ae_2026", dt.date(2026, 1, 1), dt.date(2026, 3, 31), 22),
         ("1042", "sdr_2026", dt.date(2026, 4, 1), None, 23),  # an unquoted number is the same person
         ("0042", "sdr_2026", dt.date(2026, 2, 1), None, 24),  # digits as written, not YAML octal 34
@@ -158,7 +177,9 @@ def test_spec_example_typed_rows(tmp_path):
 
 
 def test_yaml_anchors_and_merge_keys(tmp_path):
-    rows = read(tmp_path, """\
+    rows = read(
+        tmp_path,
+        """\
         base: &base
           period: quarter
           measure: bookings
@@ -169,7 +190,8 @@ def test_yaml_anchors_and_merge_keys(tmp_path):
             id: b
             period: month
         assignments: []
-        """)
+        """,
+    )
     assert [(p["plan_id"], p["period"]) for p in rows["comp_plan"]] == [("a", "quarter"), ("b", "month")]
     assert [t["_line_number"] for t in rows["comp_plan_tier"]] == [4, 4]
 
@@ -189,19 +211,29 @@ def test_empty_tables_have_the_schemas():
 
 
 def test_unparseable_yaml_names_the_line(tmp_path):
-    assert_error(tmp_path, """\
+    assert_error(
+        tmp_path,
+        """\
         plans:
           - id: a
             tiers: [{from: 0, to: null, rate: 0.1}
         assignments: []
-        """, 4, "not readable as YAML")
+        """,
+        4,
+        "not readable as YAML",
+    )
 
 
 def test_not_a_mapping(tmp_path):
-    assert_error(tmp_path, """\
+    assert_error(
+        tmp_path,
+        """\
         - id: a
           period: month
-        """, 1, "must be a mapping")
+        """,
+        1,
+        "must be a mapping",
+    )
 
 
 def test_empty_file(tmp_path):
@@ -220,86 +252,128 @@ def test_missing_plans_or_assignments(tmp_path, missing):
 
 
 def test_plans_not_a_list(tmp_path):
-    assert_error(tmp_path, """\
+    assert_error(
+        tmp_path,
+        """\
         plans:
           id: a
         assignments: []
-        """, 2, "'plans' must be a list")
+        """,
+        2,
+        "'plans' must be a list",
+    )
 
 
 def test_plan_without_id(tmp_path):
-    assert_error(tmp_path, """\
+    assert_error(
+        tmp_path,
+        """\
         plans:
           - {id: a, period: month, measure: bookings, tiers: [{from: 0, to: null, rate: 0.1}]}
           - period: month
             measure: bookings
         assignments: []
-        """, 3, "has no 'id'")
+        """,
+        3,
+        "has no 'id'",
+    )
 
 
 def test_duplicate_plan_id(tmp_path):
-    assert_error(tmp_path, """\
+    assert_error(
+        tmp_path,
+        """\
         plans:
           - {id: a, period: month, measure: bookings, tiers: [{from: 0, to: null, rate: 0.1}]}
           - {id: b, period: month, measure: bookings, tiers: [{from: 0, to: null, rate: 0.1}]}
           - {id: a, period: quarter, measure: bookings, tiers: [{from: 0, to: null, rate: 0.1}]}
         assignments: []
-        """, 4, "'a' is used twice (first on line 2)")
+        """,
+        4,
+        "'a' is used twice (first on line 2)",
+    )
 
 
 def test_duplicate_key_in_a_mapping(tmp_path):
-    assert_error(tmp_path, """\
+    assert_error(
+        tmp_path,
+        """\
         plans:
           - id: a
             period: month
             measure: bookings
             period: quarter
         assignments: []
-        """, 5, "'period'", "appears twice (also on line 3)")
+        """,
+        5,
+        "'period'",
+        "appears twice (also on line 3)",
+    )
 
 
 @pytest.mark.parametrize("period", ["week", "Quarter", "null"])
 def test_period_not_month_or_quarter(tmp_path, period):
-    assert_error(tmp_path, f"""\
+    assert_error(
+        tmp_path,
+        f"""\
         plans:
           - id: a
             period: {period}
             measure: bookings
             tiers: [{{from: 0, to: null, rate: 0.1}}]
         assignments: []
-        """, 3, "the period of plan 'a'", "month, quarter")
+        """,
+        3,
+        "the period of plan 'a'",
+        "month, quarter",
+    )
 
 
 def test_period_missing(tmp_path):
-    assert_error(tmp_path, """\
+    assert_error(
+        tmp_path,
+        """\
         plans:
           - id: a
             measure: bookings
             tiers: [{from: 0, to: null, rate: 0.1}]
         assignments: []
-        """, 2, "has no 'period'")
+        """,
+        2,
+        "has no 'period'",
+    )
 
 
 def test_measure_not_bookings(tmp_path):
-    assert_error(tmp_path, """\
+    assert_error(
+        tmp_path,
+        """\
         plans:
           - id: a
             period: month
             measure: revenue
             tiers: [{from: 0, to: null, rate: 0.1}]
         assignments: []
-        """, 4, "the measure of plan 'a' is 'revenue'")
+        """,
+        4,
+        "the measure of plan 'a' is 'revenue'",
+    )
 
 
-@pytest.mark.parametrize("ramp, fragment", [
-    ("0.5", "must be a list"),
-    ("[0.0, 1.5]", "not between 0 and 1"),
-    ("[0.0, -0.1]", "not between 0 and 1"),
-    ("[0.0, half]", "not a number"),
-    ('[0.0, "0.5"]', "not a number"),
-])
+@pytest.mark.parametrize(
+    "ramp, fragment",
+    [
+        ("0.5", "must be a list"),
+        ("[0.0, 1.5]", "not between 0 and 1"),
+        ("[0.0, -0.1]", "not between 0 and 1"),
+        ("[0.0, half]", "not a number"),
+        ('[0.0, "0.5"]', "not a number"),
+    ],
+)
 def test_ramp_not_a_list_of_factors(tmp_path, ramp, fragment):
-    assert_error(tmp_path, f"""\
+    assert_error(
+        tmp_path,
+        f"""\
         plans:
           - id: a
             period: month
@@ -307,42 +381,60 @@ def test_ramp_not_a_list_of_factors(tmp_path, ramp, fragment):
             ramp: {ramp}
             tiers: [{{from: 0, to: null, rate: 0.1}}]
         assignments: []
-        """, 5, fragment)
+        """,
+        5,
+        fragment,
+    )
 
 
 @pytest.mark.parametrize("tiers", ["[]", "null"])
 def test_tiers_empty(tmp_path, tiers):
-    assert_error(tmp_path, f"""\
+    assert_error(
+        tmp_path,
+        f"""\
         plans:
           - id: a
             period: month
             measure: bookings
             tiers: {tiers}
         assignments: []
-        """, 5, "plan 'a' has no tiers")
+        """,
+        5,
+        "plan 'a' has no tiers",
+    )
 
 
 def test_tiers_missing(tmp_path):
-    assert_error(tmp_path, """\
+    assert_error(
+        tmp_path,
+        """\
         plans:
           - id: a
             period: month
             measure: bookings
         assignments: []
-        """, 2, "has no 'tiers'")
+        """,
+        2,
+        "has no 'tiers'",
+    )
 
 
-@pytest.mark.parametrize("tier, line, fragment", [
-    ("{from: zero, to: null, rate: 0.1}", 6, "'from' of a tier of plan 'a' is 'zero', not a number"),
-    ("{from: 0, to: one, rate: 0.1}", 6, "'to' of a tier of plan 'a' is 'one', not a number"),
-    ("{from: 0, to: null, rate: 10%}", 6, "the rate of a tier of plan 'a' is '10%', not a number"),
-    ("{from: 0, to: null, rate: null}", 6, "is empty, not a number"),
-    ("{from: 0, rate: 0.1}", 6, "has no 'to'"),
-    ("{to: null, rate: 0.1}", 6, "has no 'from'"),
-    ("{from: 0, to: null}", 6, "has no 'rate'"),
-])
+@pytest.mark.parametrize(
+    "tier, line, fragment",
+    [
+        ("{from: zero, to: null, rate: 0.1}", 6, "'from' of a tier of plan 'a' is 'zero', not a number"),
+        ("{from: 0, to: one, rate: 0.1}", 6, "'to' of a tier of plan 'a' is 'one', not a number"),
+        ("{from: 0, to: null, rate: 10%}", 6, "the rate of a tier of plan 'a' is '10%', not a number"),
+        ("{from: 0, to: null, rate: null}", 6, "is empty, not a number"),
+        ("{from: 0, rate: 0.1}", 6, "has no 'to'"),
+        ("{to: null, rate: 0.1}", 6, "has no 'from'"),
+        ("{from: 0, to: null}", 6, "has no 'rate'"),
+    ],
+)
 def test_tier_values_not_numbers(tmp_path, tier, line, fragment):
-    assert_error(tmp_path, f"""\
+    assert_error(
+        tmp_path,
+        f"""\
         plans:
           - id: a
             period: month
@@ -350,12 +442,17 @@ def test_tier_values_not_numbers(tmp_path, tier, line, fragment):
             tiers:
               - {tier}
         assignments: []
-        """, line, fragment)
+        """,
+        line,
+        fragment,
+    )
 
 
 @pytest.mark.parametrize("cap", ["0", "-1.5", "unlimited", "true"])
 def test_cap_not_a_positive_number(tmp_path, cap):
-    assert_error(tmp_path, f"""\
+    assert_error(
+        tmp_path,
+        f"""\
         plans:
           - id: a
             period: month
@@ -363,12 +460,17 @@ def test_cap_not_a_positive_number(tmp_path, cap):
             tiers: [{{from: 0, to: null, rate: 0.1}}]
             cap: {cap}
         assignments: []
-        """, 6, "the cap of plan 'a'")
+        """,
+        6,
+        "the cap of plan 'a'",
+    )
 
 
 @pytest.mark.parametrize("days", ["-1", "90.0", "ninety", "false"])
 def test_clawback_days_not_a_non_negative_integer(tmp_path, days):
-    assert_error(tmp_path, f"""\
+    assert_error(
+        tmp_path,
+        f"""\
         plans:
           - id: a
             period: month
@@ -376,20 +478,29 @@ def test_clawback_days_not_a_non_negative_integer(tmp_path, days):
             tiers: [{{from: 0, to: null, rate: 0.1}}]
             clawback_days: {days}
         assignments: []
-        """, 6, "clawback_days of plan 'a'", "not a whole number of days >= 0")
+        """,
+        6,
+        "clawback_days of plan 'a'",
+        "not a whole number of days >= 0",
+    )
 
 
-@pytest.mark.parametrize("draw, fragment", [
-    ("6000", "must be a mapping"),
-    ("{amount: -100, recoverable: true}", "the draw amount of plan 'a' is negative"),
-    ("{amount: 100.12345, recoverable: true}", "more than 4 decimal places"),
-    ("{amount: lots, recoverable: true}", "not a number"),
-    ("{amount: 100, recoverable: yes please}", "not true or false"),
-    ("{recoverable: true}", "has no 'amount'"),
-    ("{amount: 100}", "has no 'recoverable'"),
-])
+@pytest.mark.parametrize(
+    "draw, fragment",
+    [
+        ("6000", "must be a mapping"),
+        ("{amount: -100, recoverable: true}", "the draw amount of plan 'a' is negative"),
+        ("{amount: 100.12345, recoverable: true}", "more than 4 decimal places"),
+        ("{amount: lots, recoverable: true}", "not a number"),
+        ("{amount: 100, recoverable: yes please}", "not true or false"),
+        ("{recoverable: true}", "has no 'amount'"),
+        ("{amount: 100}", "has no 'recoverable'"),
+    ],
+)
 def test_draw_not_null_or_amount_and_recoverable(tmp_path, draw, fragment):
-    assert_error(tmp_path, f"""\
+    assert_error(
+        tmp_path,
+        f"""\
         plans:
           - id: a
             period: month
@@ -397,18 +508,26 @@ def test_draw_not_null_or_amount_and_recoverable(tmp_path, draw, fragment):
             tiers: [{{from: 0, to: null, rate: 0.1}}]
             draw: {draw}
         assignments: []
-        """, 6, fragment)
+        """,
+        6,
+        fragment,
+    )
 
 
-@pytest.mark.parametrize("spiff, fragment", [
-    ("{opportunity_type: Renewal, amount: 100}", "a SPIFF of plan 'a' has no 'id'"),
-    ("{id: s1, opportunity_type: Renewal}", "SPIFF 's1' of plan 'a' has no 'amount'"),
-    ("{id: s1, amount: -100}", "the amount of SPIFF 's1' of plan 'a' is negative"),
-    ("{id: s1, amount: 100, min_amount: -1}", "min_amount of SPIFF 's1' of plan 'a' is negative"),
-    ("{id: s1, amount: 100, opportunity_type: New Buisness}", "'New Buisness', which no opportunity can have"),
-])
+@pytest.mark.parametrize(
+    "spiff, fragment",
+    [
+        ("{opportunity_type: Renewal, amount: 100}", "a SPIFF of plan 'a' has no 'id'"),
+        ("{id: s1, opportunity_type: Renewal}", "SPIFF 's1' of plan 'a' has no 'amount'"),
+        ("{id: s1, amount: -100}", "the amount of SPIFF 's1' of plan 'a' is negative"),
+        ("{id: s1, amount: 100, min_amount: -1}", "min_amount of SPIFF 's1' of plan 'a' is negative"),
+        ("{id: s1, amount: 100, opportunity_type: New Buisness}", "'New Buisness', which no opportunity can have"),
+    ],
+)
 def test_spiff_rules(tmp_path, spiff, fragment):
-    assert_error(tmp_path, f"""\
+    assert_error(
+        tmp_path,
+        f"""\
         plans:
           - id: a
             period: month
@@ -418,11 +537,16 @@ def test_spiff_rules(tmp_path, spiff, fragment):
               - {{id: s0, amount: 10}}
               - {spiff}
         assignments: []
-        """, 8, fragment)
+        """,
+        8,
+        fragment,
+    )
 
 
 def test_duplicate_spiff_id(tmp_path):
-    assert_error(tmp_path, """\
+    assert_error(
+        tmp_path,
+        """\
         plans:
           - id: a
             period: month
@@ -432,36 +556,47 @@ def test_duplicate_spiff_id(tmp_path):
               - {id: s1, amount: 10}
               - {id: s1, amount: 20}
         assignments: []
-        """, 8, "'s1' is used twice in plan 'a' (first on line 7)")
+        """,
+        8,
+        "'s1' is used twice in plan 'a' (first on line 7)",
+    )
 
 
 PLAN = "  - {id: a, period: month, measure: bookings, tiers: [{from: 0, to: null, rate: 0.1}]}\n"
 
 
-@pytest.mark.parametrize("assignment, fragment", [
-    ("{plan: a, start: 2026-01-01}", "the assignment has no 'employee_number'"),
-    ('{employee_number: "", plan: a, start: 2026-01-01}', "employee_number is empty"),
-    ("{employee_number: 1042.5, plan: a, start: 2026-01-01}", "'1042.5', not an employee number"),
-    ('{employee_number: "1042", start: 2026-01-01}', "the assignment of employee 1042 has no 'plan'"),
-    ('{employee_number: "1042", plan: a}', "the assignment of employee 1042 has no 'start'"),
-])
+@pytest.mark.parametrize(
+    "assignment, fragment",
+    [
+        ("{plan: a, start: 2026-01-01}", "the assignment has no 'employee_number'"),
+        ('{employee_number: "", plan: a, start: 2026-01-01}', "employee_number is empty"),
+        ("{employee_number: 1042.5, plan: a, start: 2026-01-01}", "'1042.5', not an employee number"),
+        ('{employee_number: "1042", start: 2026-01-01}', "the assignment of employee 1042 has no 'plan'"),
+        ('{employee_number: "1042", plan: a}', "the assignment of employee 1042 has no 'start'"),
+    ],
+)
 def test_assignment_without_employee_plan_or_start(tmp_path, assignment, fragment):
     assert_error(tmp_path, "plans:\n" + PLAN + "assignments:\n" + f"  - {assignment}\n", 4, fragment)
 
 
-@pytest.mark.parametrize("dates, fragment", [
-    ('start: "01/02/2026"', "the start of the assignment of employee 1042 is '01/02/2026', not a date YYYY-MM-DD"),
-    ("start: 2026-02-30", "'2026-02-30' cannot be read"),
-    ("start: 2026-01-01T09:00:00", "not a date YYYY-MM-DD"),
-    ("start: 2026-01-01, end: soon", "the end of the assignment of employee 1042 is 'soon'"),
-])
+@pytest.mark.parametrize(
+    "dates, fragment",
+    [
+        ('start: "01/02/2026"', "the start of the assignment of employee 1042 is '01/02/2026', not a date YYYY-MM-DD"),
+        ("start: 2026-02-30", "'2026-02-30' cannot be read"),
+        ("start: 2026-01-01T09:00:00", "not a date YYYY-MM-DD"),
+        ("start: 2026-01-01, end: soon", "the end of the assignment of employee 1042 is 'soon'"),
+    ],
+)
 def test_assignment_dates_not_iso_dates(tmp_path, dates, fragment):
     assignment = f'  - {{employee_number: "1042", plan: a, {dates}}}\n'
     assert_error(tmp_path, "plans:\n" + PLAN + "assignments:\n" + assignment, 4, fragment)
 
 
 def test_assignment_ending_before_it_starts(tmp_path):
-    assert_error(tmp_path, """\
+    assert_error(
+        tmp_path,
+        """\
         plans:
           - {id: a, period: month, measure: bookings, tiers: [{from: 0, to: null, rate: 0.1}]}
         assignments:
@@ -469,7 +604,10 @@ def test_assignment_ending_before_it_starts(tmp_path):
             plan: a
             start: 2026-03-01
             end: 2026-02-28
-        """, 7, "ends on 2026-02-28 before it starts on 2026-03-01")
+        """,
+        7,
+        "ends on 2026-02-28 before it starts on 2026-03-01",
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -477,7 +615,9 @@ def test_assignment_ending_before_it_starts(tmp_path):
 
 
 def test_unknown_plan_in_an_assignment(tmp_path):
-    assert_error(tmp_path, """\
+    assert_error(
+        tmp_path,
+        """\
         plans:
           - {id: ae_2026, period: quarter, measure: bookings, tiers: [{from: 0, to: null, rate: 0.1}]}
         assignments:
@@ -485,11 +625,16 @@ def test_unknown_plan_in_an_assignment(tmp_path):
           - employee_number: "1042"
             plan: ae_2027
             start: 2026-07-01
-        """, 6, "plan 'ae_2027', which is not in 'plans' (plans: ae_2026)")
+        """,
+        6,
+        "plan 'ae_2027', which is not in 'plans' (plans: ae_2026)",
+    )
 
 
 def test_bands_that_overlap(tmp_path):
-    assert_error(tmp_path, """\
+    assert_error(
+        tmp_path,
+        """\
         plans:
           - id: a
             period: month
@@ -498,11 +643,16 @@ def test_bands_that_overlap(tmp_path):
               - {from: 0.0, to: 1.0, rate: 0.10}
               - {from: 0.9, to: null, rate: 0.15}
         assignments: []
-        """, 7, "from 0.9 overlaps the tier from 0 to 1 (line 6)")
+        """,
+        7,
+        "from 0.9 overlaps the tier from 0 to 1 (line 6)",
+    )
 
 
 def test_bands_with_the_same_from_overlap(tmp_path):
-    assert_error(tmp_path, """\
+    assert_error(
+        tmp_path,
+        """\
         plans:
           - id: a
             period: month
@@ -512,11 +662,16 @@ def test_bands_with_the_same_from_overlap(tmp_path):
               - {from: 1.0, to: 2.0, rate: 0.15}
               - {from: 1.0, to: null, rate: 0.20}
         assignments: []
-        """, 8, "overlaps the tier from 1 to 2 (line 7)")
+        """,
+        8,
+        "overlaps the tier from 1 to 2 (line 7)",
+    )
 
 
 def test_bands_that_leave_a_gap(tmp_path):
-    assert_error(tmp_path, """\
+    assert_error(
+        tmp_path,
+        """\
         plans:
           - id: a
             period: month
@@ -526,11 +681,16 @@ def test_bands_that_leave_a_gap(tmp_path):
               - {from: 0.0, to: 1.0, rate: 0.10}
               - {from: 1.1, to: 1.5, rate: 0.15}
         assignments: []
-        """, 8, "leave a gap between 1 (line 7) and 1.1")
+        """,
+        8,
+        "leave a gap between 1 (line 7) and 1.1",
+    )
 
 
 def test_lowest_band_must_start_at_zero(tmp_path):
-    assert_error(tmp_path, """\
+    assert_error(
+        tmp_path,
+        """\
         plans:
           - id: a
             period: month
@@ -538,11 +698,16 @@ def test_lowest_band_must_start_at_zero(tmp_path):
             tiers:
               - {from: 0.5, to: null, rate: 0.10}
         assignments: []
-        """, 6, "the lowest tier of plan 'a' starts at 0.5, not at 0")
+        """,
+        6,
+        "the lowest tier of plan 'a' starts at 0.5, not at 0",
+    )
 
 
 def test_only_the_last_band_may_be_open(tmp_path):
-    assert_error(tmp_path, """\
+    assert_error(
+        tmp_path,
+        """\
         plans:
           - id: a
             period: month
@@ -551,11 +716,16 @@ def test_only_the_last_band_may_be_open(tmp_path):
               - {from: 0.0, to: null, rate: 0.10}
               - {from: 1.0, to: null, rate: 0.15}
         assignments: []
-        """, 6, "from 0 has no upper end (to: null) but the tier from 1 (line 7) comes after it")
+        """,
+        6,
+        "from 0 has no upper end (to: null) but the tier from 1 (line 7) comes after it",
+    )
 
 
 def test_band_must_end_above_its_start(tmp_path):
-    assert_error(tmp_path, """\
+    assert_error(
+        tmp_path,
+        """\
         plans:
           - id: a
             period: month
@@ -564,11 +734,16 @@ def test_band_must_end_above_its_start(tmp_path):
               - {from: 0.0, to: 1.0, rate: 0.10}
               - {from: 1.0, to: 1.0, rate: 0.15}
         assignments: []
-        """, 7, "from 1 to 1 does not end above where it starts")
+        """,
+        7,
+        "from 1 to 1 does not end above where it starts",
+    )
 
 
 def test_negative_rate(tmp_path):
-    assert_error(tmp_path, """\
+    assert_error(
+        tmp_path,
+        """\
         plans:
           - id: a
             period: month
@@ -579,12 +754,17 @@ def test_negative_rate(tmp_path):
                 to: null
                 rate: -0.05
         assignments: []
-        """, 9, "the tier of plan 'a' from 1 has a negative rate (-0.05)")
+        """,
+        9,
+        "the tier of plan 'a' from 1 has a negative rate (-0.05)",
+    )
 
 
 def test_overlapping_assignments_of_one_person(tmp_path):
     # Dates are inclusive: ending on the day the next one starts is an overlap.
-    assert_error(tmp_path, """\
+    assert_error(
+        tmp_path,
+        """\
         plans:
           - {id: a, period: month, measure: bookings, tiers: [{from: 0, to: null, rate: 0.1}]}
           - {id: b, period: month, measure: bookings, tiers: [{from: 0, to: null, rate: 0.2}]}
@@ -592,38 +772,54 @@ def test_overlapping_assignments_of_one_person(tmp_path):
           - {employee_number: "1042", plan: b, start: 2026-04-01, end: null}
           - {employee_number: "7", plan: a, start: 2026-01-01, end: 2026-04-01}
           - {employee_number: 1042, plan: a, start: 2026-01-01, end: 2026-04-01}
-        """, 5, "employee 1042 to b from 2026-04-01 overlaps the one to a from 2026-01-01 to 2026-04-01 (line 7)")
+        """,
+        5,
+        "employee 1042 to b from 2026-04-01 overlaps the one to a from 2026-01-01 to 2026-04-01 (line 7)",
+    )
 
 
 def test_open_ended_assignment_overlaps_every_later_one(tmp_path):
-    assert_error(tmp_path, """\
+    assert_error(
+        tmp_path,
+        """\
         plans:
           - {id: a, period: month, measure: bookings, tiers: [{from: 0, to: null, rate: 0.1}]}
         assignments:
           - {employee_number: "1042", plan: a, start: 2025-01-01}
           - {employee_number: "1042", plan: a, start: 2025-02-01, end: 2025-03-31}
           - {employee_number: "1042", plan: a, start: 2026-01-01, end: null}
-        """, 5, "overlaps the one to a from 2025-01-01 open-ended (line 4)")
+        """,
+        5,
+        "overlaps the one to a from 2025-01-01 open-ended (line 4)",
+    )
 
 
 def test_overlap_with_an_earlier_long_assignment(tmp_path):
     # The third overlaps the first, not the second (which ended before it).
-    assert_error(tmp_path, """\
+    assert_error(
+        tmp_path,
+        """\
         plans:
           - {id: a, period: month, measure: bookings, tiers: [{from: 0, to: null, rate: 0.1}]}
         assignments:
           - {employee_number: "1042", plan: a, start: 2025-01-01, end: 2025-12-31}
           - {employee_number: "1042", plan: a, start: 2025-02-01, end: 2025-02-28}
-        """, 5, "overlaps the one to a from 2025-01-01 to 2025-12-31 (line 4)")
+        """,
+        5,
+        "overlaps the one to a from 2025-01-01 to 2025-12-31 (line 4)",
+    )
 
 
 def test_back_to_back_assignments_are_fine(tmp_path):
-    rows = read(tmp_path, """\
+    rows = read(
+        tmp_path,
+        """\
         plans:
           - {id: a, period: month, measure: bookings, tiers: [{from: 0, to: null, rate: 0.1}]}
         assignments:
           - {employee_number: "1042", plan: a, start: 2026-04-01}
           - {employee_number: "1042", plan: a, start: 2026-01-01, end: 2026-03-31}
           - {employee_number: "1042", plan: a, start: 2025-12-31, end: 2025-12-31}
-        """)
+        """,
+    )
     assert len(rows["comp_plan_assignment"]) == 3

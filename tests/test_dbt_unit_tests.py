@@ -17,9 +17,22 @@ from orchestration.defs.transform import DBT_EXECUTABLE
 
 def dbt(args: list[str], data_dir: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [str(DBT_EXECUTABLE), *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-         "--target-path", str(data_dir / "dbt-target"), "--log-path", str(data_dir / "dbt-logs")],
-        env={**os.environ, "SALESOPS_DATA_DIR": str(data_dir)}, capture_output=True, text=True, check=False,
+        [
+            str(DBT_EXECUTABLE),
+            *args,
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
+            "--target-path",
+            str(data_dir / "dbt-target"),
+            "--log-path",
+            str(data_dir / "dbt-logs"),
+        ],
+        env={**os.environ, "SALESOPS_DATA_DIR": str(data_dir)},
+        capture_output=True,
+        text=True,
+        check=False,
     )
 
 

@@ -34,21 +34,30 @@ def test_definitions_load_with_lineage_and_blocking_gates():
     staging = graph.get(dg.AssetKey(["staging", "stg_crm__opportunities"]))
     assert dg.AssetKey(["raw", "crm", "opportunity"]) in staging.parent_keys
     publish = graph.get(dg.AssetKey(["published", "salesops_duckdb"]))
-    assert {dg.AssetKey(["marts", "fct_opportunities"]), dg.AssetKey(["marts", "dim_sales_reps"])} <= publish.parent_keys
+    assert {
+        dg.AssetKey(["marts", "fct_opportunities"]),
+        dg.AssetKey(["marts", "dim_sales_reps"]),
+    } <= publish.parent_keys
 
     # The raw gates; the warning-only source_fresh checks are tested below.
-    raw_checks = [key for key in graph.asset_check_keys if key.asset_key.path[0] == "raw" and key.name != "source_fresh"]
+    raw_checks = [
+        key for key in graph.asset_check_keys if key.asset_key.path[0] == "raw" and key.name != "source_fresh"
+    ]
     assert len(raw_checks) == len(ENTITIES) + 2  # + comp_plans_valid, quota_holders_known
     for key in raw_checks:
         assert graph.get_check_spec(key).blocking
-    dbt_checks = {key.name for key in graph.asset_check_keys if key.asset_key == dg.AssetKey(["marts", "fct_opportunities"])}
+    dbt_checks = {
+        key.name for key in graph.asset_check_keys if key.asset_key == dg.AssetKey(["marts", "fct_opportunities"])
+    }
     assert "unique_fct_opportunities_opportunity_id" in dbt_checks
 
 
 def test_dbt_sources_match_the_input_contract():
     declared = set()
     for source in SOURCES:
-        with open(DBT_PROJECT_DIR / "models" / "staging" / source / f"_{source}__sources.yml", encoding="utf-8") as handle:
+        with open(
+            DBT_PROJECT_DIR / "models" / "staging" / source / f"_{source}__sources.yml", encoding="utf-8"
+        ) as handle:
             for entry in yaml.safe_load(handle)["sources"]:
                 declared |= {(entry["name"], table["name"]) for table in entry["tables"]}
     assert declared == {(e.source, e.name) for e in ENTITIES} | {("planning", name) for name in COMP_PLAN_TABLES}
@@ -57,14 +66,20 @@ def test_dbt_sources_match_the_input_contract():
 def test_settings_defaults_and_overrides(tmp_path):
     stage_map = tmp_path / "stages.yml"
     stage_map.write_text(
-        "stage_map:\n  - {stage_name: Discovery, funnel_step: prospect, stage_order: 1, is_closed: false, is_won: false}\n"
+        "stage_map:\n"
+        "  - {stage_name: Discovery, funnel_step: prospect, stage_order: 1, is_closed: false, is_won: false}\n"
     )
     defaults = load_settings({"HOME": str(tmp_path)})
     assert defaults.data_dir == tmp_path / ".local" / "share" / "salesops"
     assert defaults.fiscal_year_start_month == 1 and defaults.reporting_currency == "usd"
     assert "Negotiation/Review" in defaults.stage_names
-    custom = load_settings({"SALESOPS_DATA_DIR": str(tmp_path / "d"), "SALESOPS_STAGE_MAP": str(stage_map),
-                            "SALESOPS_FISCAL_YEAR_START_MONTH": "2"})
+    custom = load_settings(
+        {
+            "SALESOPS_DATA_DIR": str(tmp_path / "d"),
+            "SALESOPS_STAGE_MAP": str(stage_map),
+            "SALESOPS_FISCAL_YEAR_START_MONTH": "2",
+        }
+    )
     assert custom.stage_names == ("Discovery",) and custom.fiscal_year_start_month == 2
     assert custom.exports_dir == tmp_path / "d" / "exports"
     assert custom.dbt_vars()["stage_map"][0]["stage_name"] == "Discovery"
@@ -91,7 +106,11 @@ def test_the_pipeline_runs_itself_under_the_daemon():
     graph = definitions.resolve_asset_graph()
     freshness = {key for key in graph.asset_check_keys if key.name == FRESHNESS_CHECK}
     assert {key.asset_key.to_user_string() for key in freshness} == {
-        "raw/crm/opportunity", "raw/billing/invoice", "raw/hr/employee", "raw/planning/quota", "raw/surveys/nps_response"
+        "raw/crm/opportunity",
+        "raw/billing/invoice",
+        "raw/hr/employee",
+        "raw/planning/quota",
+        "raw/surveys/nps_response",
     }
     assert freshness <= job.asset_layer.asset_graph.asset_check_keys
     for key in freshness:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import itertools
 from collections import defaultdict
 from pathlib import Path
 
@@ -11,22 +12,35 @@ import openpyxl
 import pytest
 import yaml
 
-from ingestion.demo import generate_exports, main
+from demo_exports.generator import generate_exports, main
 
 AS_OF = dt.date(2026, 11, 26)
 D1 = "2026-11-25"
 D2 = "2026-11-26"
 
 LAYOUT = {
-    f"crm/{D1}": ["User.csv", "UserRole.csv", "Account.csv", "Lead.csv", "Opportunity.csv", "OpportunityHistory.csv",
-                  "OpportunitySplit.csv", "Task.csv"],
+    f"crm/{D1}": [
+        "User.csv",
+        "UserRole.csv",
+        "Account.csv",
+        "Lead.csv",
+        "Opportunity.csv",
+        "OpportunityHistory.csv",
+        "OpportunitySplit.csv",
+        "Task.csv",
+    ],
     f"crm/{D2}": ["Opportunity.csv", "OpportunityHistory.csv", "Account.csv"],
     f"billing/{D1}": ["customers.csv", "subscriptions.csv", "subscription_items.csv", "invoices.csv", "refunds.csv"],
     f"billing/{D2}": ["subscriptions.csv", "invoices.csv"],
     f"hr/{D1}": ["employees.xlsx", "job_history.csv", "candidates.csv"],
     f"hr/{D2}": ["employees.csv"],
-    f"planning/{D1}": ["quotas.csv", "comp_plans.yaml", "territories.csv", "account_territories.csv",
-                       "marketing_spend.csv"],
+    f"planning/{D1}": [
+        "quotas.csv",
+        "comp_plans.yaml",
+        "territories.csv",
+        "account_territories.csv",
+        "marketing_spend.csv",
+    ],
     f"surveys/{D1}": ["nps_responses.csv"],
 }
 
@@ -35,27 +49,27 @@ REQUIRED = {
     "User.csv": "Id, Name, Email, IsActive, ManagerId, UserRoleId, EmployeeNumber, Title, CreatedDate",
     "UserRole.csv": "Id, Name, ParentRoleId",
     "Account.csv": "Id, Name, Type, Industry, BillingCountry, NumberOfEmployees, AnnualRevenue, OwnerId, CreatedDate, "
-                   "IsDeleted",
-    "Lead.csv": "Id, Company, Status, LeadSource, OwnerId, CreatedDate, IsConverted, ConvertedDate, ConvertedAccountId, "
-                "ConvertedOpportunityId, IsDeleted",
+    "IsDeleted",
+    "Lead.csv": "Id, Company, Status, LeadSource, OwnerId, CreatedDate, IsConverted, ConvertedDate, "
+    "ConvertedAccountId, ConvertedOpportunityId, IsDeleted",
     "Opportunity.csv": "Id, Name, AccountId, OwnerId, Type, LeadSource, StageName, Amount, Probability, "
-                       "ForecastCategoryName, CloseDate, CreatedDate, IsClosed, IsWon, LastModifiedDate, IsDeleted",
+    "ForecastCategoryName, CloseDate, CreatedDate, IsClosed, IsWon, LastModifiedDate, IsDeleted",
     "OpportunityHistory.csv": "Id, OpportunityId, StageName, Amount, Probability, ForecastCategory, CloseDate, "
-                              "CreatedDate, IsDeleted",
+    "CreatedDate, IsDeleted",
     "OpportunitySplit.csv": "Id, OpportunityId, SplitOwnerId, SplitPercentage, IsDeleted",
     "Task.csv": "Id, OwnerId, WhoId, WhatId, Subject, Type, Status, ActivityDate, IsClosed, CreatedDate, IsDeleted",
     "customers.csv": "id, name, email, created, currency, delinquent, metadata.salesforce_account_id",
     "subscriptions.csv": "id, customer, status, created, start_date, current_period_start, current_period_end, "
-                         "cancel_at_period_end, canceled_at, ended_at, metadata.salesforce_opportunity_id",
+    "cancel_at_period_end, canceled_at, ended_at, metadata.salesforce_opportunity_id",
     "subscription_items.csv": "id, subscription, price.id, price.unit_amount, price.currency, "
-                              "price.recurring.interval, price.recurring.interval_count, quantity, created",
+    "price.recurring.interval, price.recurring.interval_count, quantity, created",
     "invoices.csv": "id, number, customer, subscription, status, billing_reason, currency, subtotal, tax, total, "
-                    "amount_due, amount_paid, amount_remaining, created, period_start, period_end, due_date, "
-                    "status_transitions.paid_at, status_transitions.voided_at",
+    "amount_due, amount_paid, amount_remaining, created, period_start, period_end, due_date, "
+    "status_transitions.paid_at, status_transitions.voided_at",
     "refunds.csv": "id, charge, invoice, amount, currency, created, reason, status",
     "employees": "Employee #, First Name, Last Name, Work Email, Job Title, Department, Division, Location, "
-                 "Supervisor EID, Hire Date, Termination Date, Employment Status, Pay Rate, Pay Per, "
-                 "Variable Pay Target",
+    "Supervisor EID, Hire Date, Termination Date, Employment Status, Pay Rate, Pay Per, "
+    "Variable Pay Target",
     "job_history.csv": "Employee #, Effective Date, Job Title, Department, Division, Location, Supervisor EID",
     "candidates.csv": "Candidate ID, Job, Department, Source, Current Stage, Applied Date, Hired Date, Rejected Date",
     "quotas.csv": "employee_number, period, quota_amount",
@@ -74,8 +88,14 @@ STAGE_DEFAULTS = {  # StageName -> (Probability, ForecastCategoryName, IsClosed,
     "Closed Won": ("100", "Closed", "true", "true"),
     "Closed Lost": ("0", "Omitted", "true", "false"),
 }
-HISTORY_FORECAST = {"Prospecting": "Pipeline", "Qualification": "Pipeline", "Value Proposition": "BestCase",
-                    "Negotiation/Review": "Forecast", "Closed Won": "Closed", "Closed Lost": "Omitted"}
+HISTORY_FORECAST = {
+    "Prospecting": "Pipeline",
+    "Qualification": "Pipeline",
+    "Value Proposition": "BestCase",
+    "Negotiation/Review": "Forecast",
+    "Closed Won": "Closed",
+    "Closed Lost": "Omitted",
+}
 
 
 @pytest.fixture(scope="module")
@@ -93,7 +113,7 @@ def header(path: Path) -> list[str]:
     if path.suffix == ".xlsx":
         workbook = openpyxl.load_workbook(path, read_only=True)
         try:
-            return [cell for cell in next(workbook.worksheets[0].iter_rows(values_only=True))]
+            return list(next(workbook.worksheets[0].iter_rows(values_only=True)))
         finally:
             workbook.close()
     with open(path, encoding="utf-8-sig", newline="") as handle:
@@ -106,7 +126,7 @@ def employees(out: Path) -> dict[str, dict]:
         rows = list(workbook.worksheets[0].iter_rows(values_only=True))
     finally:
         workbook.close()
-    return {row[0]: dict(zip(rows[0], row)) for row in rows[1:]}
+    return {row[0]: dict(zip(rows[0], row, strict=True)) for row in rows[1:]}
 
 
 def test_layout_every_file_present_and_non_empty(demo):
@@ -138,7 +158,7 @@ def test_required_columns_of_the_input_contract(demo):
 
 
 def test_crm_files_carry_a_bom_and_others_do_not(demo):
-    out, files = demo
+    _, files = demo
     for path in files:
         if path.suffix != ".csv":
             continue
@@ -160,10 +180,10 @@ def test_same_seed_gives_byte_identical_files(demo, tmp_path):
     out, files = demo
     again = generate_exports(tmp_path / "again", scale=0.2, seed=7, as_of=AS_OF)
     assert [p.relative_to(tmp_path / "again") for p in again] == [p.relative_to(out) for p in files]
-    for first, second in zip(files, again):
+    for first, second in zip(files, again, strict=True):
         assert first.read_bytes() == second.read_bytes(), first.name
     other = generate_exports(tmp_path / "other", scale=0.2, seed=8, as_of=AS_OF)
-    assert any(a.read_bytes() != b.read_bytes() for a, b in zip(files, other) if a.suffix == ".csv")
+    assert any(a.read_bytes() != b.read_bytes() for a, b in zip(files, other, strict=False) if a.suffix == ".csv")
 
 
 def test_scale_grows_tables_proportionally(demo, tmp_path):
@@ -181,7 +201,9 @@ def test_opportunities_are_consistent_with_their_stage(demo):
     stages = {o["StageName"] for o in opps}
     assert stages == set(STAGE_DEFAULTS)
     for o in opps:
-        assert (o["Probability"], o["ForecastCategoryName"], o["IsClosed"], o["IsWon"]) == STAGE_DEFAULTS[o["StageName"]]
+        assert (o["Probability"], o["ForecastCategoryName"], o["IsClosed"], o["IsWon"]) == STAGE_DEFAULTS[
+            o["StageName"]
+        ]
         assert o["Type"] in ("New Business", "Existing Business", "Renewal")
         assert o["CloseDate"] >= o["CreatedDate"][:10]
         assert o["CreatedDate"][:10] <= D1 and o["LastModifiedDate"][:10] <= D1
@@ -209,9 +231,14 @@ def test_history_last_row_is_the_current_state(demo):
         assert rows[0]["CreatedDate"] == o["CreatedDate"]
         last = rows[-1]
         assert (last["StageName"], last["Amount"], last["Probability"], last["CloseDate"]) == (
-            o["StageName"], o["Amount"], o["Probability"], o["CloseDate"]), o["Id"]
-        pushed += any(b["CloseDate"] > a["CloseDate"] and b["StageName"] == a["StageName"]
-                      for a, b in zip(rows, rows[1:]))
+            o["StageName"],
+            o["Amount"],
+            o["Probability"],
+            o["CloseDate"],
+        ), o["Id"]
+        pushed += any(
+            b["CloseDate"] > a["CloseDate"] and b["StageName"] == a["StageName"] for a, b in itertools.pairwise(rows)
+        )
     assert pushed > 0
 
 
@@ -251,7 +278,8 @@ def test_crm_users_match_hr(demo):
         assert (u["IsActive"] == "true") == (person["Termination Date"] is None)
     # every sales employee has a user
     assert {p for p, e in staff.items() if e["Department"] == "Sales"} == {
-        u["EmployeeNumber"] for u in users.values() if u["EmployeeNumber"]}
+        u["EmployeeNumber"] for u in users.values() if u["EmployeeNumber"]
+    }
 
 
 def test_hr_hierarchy_and_formats(demo):
@@ -289,7 +317,8 @@ def test_partial_delivery_reuses_ids_and_deletes(demo):
     assert deleted and all(o["Id"] in d1 for o in deleted)
     for o in deleted:  # otherwise the same row
         assert {k: v for k, v in o.items() if k != "IsDeleted"} == {
-            k: v for k, v in d1[o["Id"]].items() if k != "IsDeleted"}
+            k: v for k, v in d1[o["Id"]].items() if k != "IsDeleted"
+        }
     new = [o for o in d2 if o["Id"] not in d1]
     changed = [o for o in d2 if o["Id"] in d1 and o["IsDeleted"] == "false"]
     assert new and changed
@@ -346,12 +375,11 @@ def test_billing_is_consistent(demo):
     assert any(s["status"] == "canceled" for s in subs.values())
     items = read_csv(out / "billing" / D1 / "subscription_items.csv")
     assert {i["price.recurring.interval"] for i in items} >= {"month", "year"}
-    assert all(i["subscription"] in subs and int(i["price.unit_amount"]) > 0 and int(i["quantity"]) >= 1
-               for i in items)
+    assert all(i["subscription"] in subs and int(i["price.unit_amount"]) > 0 and int(i["quantity"]) >= 1 for i in items)
     invoices = {i["id"]: i for i in read_csv(out / "billing" / D1 / "invoices.csv")}
     statuses = {i["status"] for i in invoices.values()}
     assert {"paid", "open", "draft"} <= statuses
-    as_of_epoch = int(dt.datetime(2026, 11, 26, tzinfo=dt.timezone.utc).timestamp())
+    as_of_epoch = int(dt.datetime(2026, 11, 26, tzinfo=dt.UTC).timestamp())
     for i in invoices.values():
         total = int(i["total"])
         assert int(i["subtotal"]) + int(i["tax"]) == total == int(i["amount_due"])
@@ -391,7 +419,7 @@ def test_plans_quotas_and_spend(demo):
         by_person[a["employee_number"]].append(a)
     for rows in by_person.values():
         rows.sort(key=lambda a: a["start"])
-        for a, b in zip(rows, rows[1:]):
+        for a, b in itertools.pairwise(rows):
             assert a["end"] is not None and a["end"] < b["start"]
     quotas = read_csv(out / "planning" / D1 / "quotas.csv")
     assert {q["employee_number"] for q in quotas} == set(by_person)

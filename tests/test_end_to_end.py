@@ -33,11 +33,11 @@ def run_salesops(exports: Path, data_dir: Path, capsys) -> tuple[int, str]:
     return code, capsys.readouterr().out
 
 
-
-
 def current_records(exports: Path, source: str, filename: str, key: str) -> dict[str, dict]:
     """Records by id after every delivery in order, Salesforce deletions (IsDeleted) dropped."""
-    return {k: row for k, row in upserted(exports, source, filename, key).items() if row.get("IsDeleted", "false") != "true"}
+    return {
+        k: row for k, row in upserted(exports, source, filename, key).items() if row.get("IsDeleted", "false") != "true"
+    }
 
 
 def file_digest(path: Path) -> str:
@@ -65,9 +65,13 @@ def test_run_publishes_opportunities_matching_the_exports(demo, first_run):
     first_delivery = {row["Id"]: row for row in read_csv(exports / "crm" / D1 / "Opportunity.csv")}
     second_delivery = read_csv(exports / "crm" / D2 / "Opportunity.csv")
     deleted_in_d2 = {row["Id"] for row in second_delivery if row["IsDeleted"] == "true"}
-    updated_in_d2 = {row["Id"] for row in second_delivery
-                     if row["IsDeleted"] == "false" and row["Id"] in first_delivery
-                     and row["StageName"] != first_delivery[row["Id"]]["StageName"]}
+    updated_in_d2 = {
+        row["Id"]
+        for row in second_delivery
+        if row["IsDeleted"] == "false"
+        and row["Id"] in first_delivery
+        and row["StageName"] != first_delivery[row["Id"]]["StageName"]
+    }
     assert deleted_in_d2 and updated_in_d2  # the data really exercises deletions and updates
 
     won = [row for row in opportunities.values() if row["IsWon"] == "true"]
@@ -75,10 +79,13 @@ def test_run_publishes_opportunities_matching_the_exports(demo, first_run):
     open_ = [row for row in opportunities.values() if row["IsClosed"] == "false"]
     won_amount = sum(Decimal(row["Amount"]) for row in won)
 
-    figures = published(data_dir, """
+    figures = published(
+        data_dir,
+        """
         select count(*), count(*) filter (where not is_closed), count(*) filter (where is_won),
                count(*) filter (where is_closed and not is_won), sum(amount) filter (where is_won)
-        from marts.fct_opportunities""")[0]
+        from marts.fct_opportunities""",
+    )[0]
     assert figures == (len(opportunities), len(open_), len(won), len(lost), won_amount)
 
     ids = {row[0] for row in published(data_dir, "select opportunity_id from marts.fct_opportunities")}
@@ -96,14 +103,21 @@ def test_run_publishes_opportunities_matching_the_exports(demo, first_run):
         close = dt.date.fromisoformat(row["CloseDate"])
         closed = row["IsClosed"] == "true"
         expected[i] = (
-            users[row["OwnerId"]], probability,
+            users[row["OwnerId"]],
+            probability,
             None if amount is None else (amount * probability).quantize(Decimal("0.01"), ROUND_HALF_UP),
             (close - created).days if closed else None,
             (close - created).days if closed else (AS_OF - created).days,
         )
-    actual = {row[0]: row[1:] for row in published(data_dir, """
+    actual = {
+        row[0]: row[1:]
+        for row in published(
+            data_dir,
+            """
         select opportunity_id, owner_employee_number, probability, weighted_amount, sales_cycle_days, days_open
-        from marts.fct_opportunities""")}
+        from marts.fct_opportunities""",
+        )
+    }
     assert actual == expected
 
 
@@ -111,7 +125,9 @@ def test_run_publishes_sales_reps_from_hr_and_crm(demo, first_run):
     exports, data_dir = demo
     assert first_run[0] == 0
     people = employees(exports)
-    linked = {row["EmployeeNumber"]: row["Id"] for row in read_csv(exports / "crm" / D1 / "User.csv") if row["EmployeeNumber"]}
+    linked = {
+        row["EmployeeNumber"]: row["Id"] for row in read_csv(exports / "crm" / D1 / "User.csv") if row["EmployeeNumber"]
+    }
     in_sales = {n: row for n, row in people.items() if row["Department"] == "Sales" or n in linked}
 
     def tenure(row):
@@ -123,17 +139,24 @@ def test_run_publishes_sales_reps_from_hr_and_crm(demo, first_run):
 
     expected = {
         n: (
-            linked.get(n), f"{row['First Name']} {row['Last Name']}",
+            linked.get(n),
+            f"{row['First Name']} {row['Last Name']}",
             f"{people[row['Supervisor EID']]['First Name']} {people[row['Supervisor EID']]['Last Name']}"
-            if row["Supervisor EID"] else None,
+            if row["Supervisor EID"]
+            else None,
             row["Employment Status"] != "Terminated"
             and (not row["Termination Date"] or dt.date.fromisoformat(row["Termination Date"]) > AS_OF),
             tenure(row),
         )
         for n, row in in_sales.items()
     }
-    actual = {row[0]: row[1:] for row in published(
-        data_dir, "select employee_number, crm_user_id, name, team, is_active, tenure_months from marts.dim_sales_reps")}
+    actual = {
+        row[0]: row[1:]
+        for row in published(
+            data_dir,
+            "select employee_number, crm_user_id, name, team, is_active, tenure_months from marts.dim_sales_reps",
+        )
+    }
     assert actual == expected
     assert any(not values[3] for values in expected.values())  # someone left: is_active is exercised
     columns = {row[0] for row in published(data_dir, "describe marts.dim_sales_reps")}
@@ -145,12 +168,15 @@ def test_rerunning_the_same_deliveries_changes_nothing(demo, first_run, capsys):
     assert first_run[0] == 0
     lake = data_dir / "lake" / "raw"
     manifests = {path: path.read_text() for path in lake.rglob("_manifest.json")}
-    before = {t: published(data_dir, f"select * from marts.{t} order by all") for t in ("fct_opportunities", "dim_sales_reps")}
+    before = {
+        t: published(data_dir, f"select * from marts.{t} order by all") for t in ("fct_opportunities", "dim_sales_reps")
+    }
     code, output = run_salesops(exports, data_dir, capsys)
     assert code == 0, output
     assert {path: path.read_text() for path in lake.rglob("_manifest.json")} == manifests
     assert sorted(p.name for p in lake.rglob("*.parquet") if p.parent.name.startswith("delivery=")) == sorted(
-        p.name for p in lake.rglob("*.parquet") if p.parent.name.startswith("delivery="))
+        p.name for p in lake.rglob("*.parquet") if p.parent.name.startswith("delivery=")
+    )
     after = {t: published(data_dir, f"select * from marts.{t} order by all") for t in before}
     assert after == before
 
@@ -177,7 +203,10 @@ def test_a_file_missing_a_required_column_fails_and_changes_nothing(demo, first_
     assert first_run[0] == 0
     exports, data_dir = _copy(demo, tmp_path)
     published_file = data_dir / "warehouse" / "salesops.duckdb"
-    digest, rows = file_digest(published_file), published(data_dir, "select * from marts.fct_opportunities order by all")
+    digest, rows = (
+        file_digest(published_file),
+        published(data_dir, "select * from marts.fct_opportunities order by all"),
+    )
     some = list(current_records(exports, "crm", "Opportunity.csv", "Id").values())[:3]
     _write_delivery(exports, "2026-11-27", some, drop_column="StageName")
 
@@ -193,15 +222,20 @@ def test_an_unknown_stage_blocks_the_run_naming_the_stage(demo, first_run, tmp_p
     assert first_run[0] == 0
     exports, data_dir = _copy(demo, tmp_path)
     digest = file_digest(data_dir / "warehouse" / "salesops.duckdb")
-    row = dict(list(current_records(exports, "crm", "Opportunity.csv", "Id").values())[0], StageName="Demo Scheduled")
+    first = next(iter(current_records(exports, "crm", "Opportunity.csv", "Id").values()))
+    row = dict(first, StageName="Demo Scheduled")
     _write_delivery(exports, "2026-11-27", [row])
 
     code, output = run_salesops(exports, data_dir, capsys)
     assert code == 1
     assert "raw/crm/opportunity raw_batch_valid" in output and "'Demo Scheduled'" in output and "line 2" in output
-    not_run = next(line for line in output.splitlines() if "not run (an upstream step or blocking check failed)" in line)
+    not_run = next(
+        line for line in output.splitlines() if "not run (an upstream step or blocking check failed)" in line
+    )
     assert set(not_run.split(": ", 1)[1].split(", ")) == {
-        "salesops_dbt_models", "published__salesops_duckdb", "published__report_pack",
+        "salesops_dbt_models",
+        "published__salesops_duckdb",
+        "published__report_pack",
         "raw__crm__opportunity_source_fresh",  # the freshness check of the asset that failed
     }
     assert file_digest(data_dir / "warehouse" / "salesops.duckdb") == digest
@@ -211,19 +245,40 @@ def test_a_reader_holding_the_published_file_does_not_block_a_run(demo, first_ru
     assert first_run[0] == 0
     exports, data_dir = _copy(demo, tmp_path)
     won_before = published(data_dir, "select count(*) from marts.fct_opportunities where is_won")[0][0]
-    open_deal = next(row for row in current_records(exports, "crm", "Opportunity.csv", "Id").values() if row["IsClosed"] == "false")
-    _write_delivery(exports, "2026-11-27", [dict(open_deal, StageName="Closed Won", IsClosed="true", IsWon="true",
-                                                 Probability="100", ForecastCategoryName="Closed", CloseDate="2026-11-27")])
+    open_deal = next(
+        row for row in current_records(exports, "crm", "Opportunity.csv", "Id").values() if row["IsClosed"] == "false"
+    )
+    _write_delivery(
+        exports,
+        "2026-11-27",
+        [
+            dict(
+                open_deal,
+                StageName="Closed Won",
+                IsClosed="true",
+                IsWon="true",
+                Probability="100",
+                ForecastCategoryName="Closed",
+                CloseDate="2026-11-27",
+            )
+        ],
+    )
     reader = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(f"""
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
             import duckdb, sys
-            con = duckdb.connect({str(data_dir / 'warehouse' / 'salesops.duckdb')!r}, read_only=True)
+            con = duckdb.connect({str(data_dir / "warehouse" / "salesops.duckdb")!r}, read_only=True)
             query = 'select count(*) from marts.fct_opportunities where is_won'
             print(con.execute(query).fetchone()[0], flush=True)
             sys.stdin.readline()
             print(con.execute(query).fetchone()[0], flush=True)
-        """)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        """),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert int(reader.stdout.readline()) == won_before
@@ -244,12 +299,15 @@ def test_commission_statements_match_an_independent_computation(demo, first_run)
     exports, data_dir = demo
     assert first_run[0] == 0
     expected_statements, expected_lines = compute(exports, AS_OF)
-    columns = ("effective_quota, credited_bookings, attainment, commission, spiffs, clawbacks, earned, "
-               "draw_paid, draw_balance, payout, is_assigned")
+    columns = (
+        "effective_quota, credited_bookings, attainment, commission, spiffs, clawbacks, earned, "
+        "draw_paid, draw_balance, payout, is_assigned"
+    )
     actual = {
         row[:3]: row[3:]
-        for row in published(data_dir, f"select employee_number, plan_id, period_start, {columns} "
-                                       "from marts.fct_commission_statements")
+        for row in published(
+            data_dir, f"select employee_number, plan_id, period_start, {columns} from marts.fct_commission_statements"
+        )
     }
     expected = {
         key: tuple(getattr(statement, name.strip()) for name in columns.split(","))
@@ -258,8 +316,10 @@ def test_commission_statements_match_an_independent_computation(demo, first_run)
     assert len(expected) > 20 and any(s.draw_paid for s in expected_statements.values())
     assert actual == expected
 
-    line_columns = ("employee_number, plan_id, period_start, line_type, opportunity_id, credited_amount, "
-                    "band_from, band_to, rate, amount")
+    line_columns = (
+        "employee_number, plan_id, period_start, line_type, opportunity_id, credited_amount, "
+        "band_from, band_to, rate, amount"
+    )
     actual_lines = Counter(published(data_dir, f"select {line_columns} from marts.fct_commission_lines"))
     expected_lines = Counter(
         tuple(getattr(line, name.strip()) for name in line_columns.split(",")) for line in expected_lines
@@ -275,7 +335,9 @@ def test_changing_plan_rates_in_the_yaml_changes_the_payouts(demo, first_run, tm
 
     assert first_run[0] == 0
     exports, data_dir = _copy(demo, tmp_path)
-    before = dict(published(data_dir, "select plan_id, sum(commission) from marts.fct_commission_statements group by 1"))
+    before = dict(
+        published(data_dir, "select plan_id, sum(commission) from marts.fct_commission_statements group by 1")
+    )
     plans = yaml.safe_load((exports / "planning" / D1 / "comp_plans.yaml").read_text())
     for plan in plans["plans"]:
         for tier in plan["tiers"]:
@@ -291,8 +353,13 @@ def test_changing_plan_rates_in_the_yaml_changes_the_payouts(demo, first_run, tm
         if commission:
             assert after[plan_id] > commission * Decimal("1.9")
     expected = compute_statements(exports, dt.date(2026, 11, 27))  # the new delivery moves the as-of date
-    actual = {row[:3]: row[3:] for row in published(
-        data_dir, "select employee_number, plan_id, period_start, commission, payout from marts.fct_commission_statements")}
+    actual = {
+        row[:3]: row[3:]
+        for row in published(
+            data_dir,
+            "select employee_number, plan_id, period_start, commission, payout from marts.fct_commission_statements",
+        )
+    }
     assert actual == {key: (s.commission, s.payout) for key, s in expected.items()}
 
 
@@ -312,7 +379,9 @@ def test_invalid_plans_and_quotas_for_unknown_people_block_the_run_naming_the_li
         "      - {from: 1.2, to: null, rate: 0.15}\n"
         "assignments: []\n"
     )
-    (delivery / "quotas.csv").write_text("employee_number,period,quota_amount\n1001,FY2027-Q1,100000\n9999,FY2027-Q1,50000\n")
+    (delivery / "quotas.csv").write_text(
+        "employee_number,period,quota_amount\n1001,FY2027-Q1,100000\n9999,FY2027-Q1,50000\n"
+    )
 
     code, output = run_salesops(exports, data_dir, capsys)
     assert code == 1
@@ -347,9 +416,15 @@ def test_team_attainment_rolls_up_the_whole_reporting_line(demo, first_run):
                 entry[1] += statement.effective_quota
                 entry[2] += statement.credited_bookings
     expected = {key: (len(who), quota, booked) for key, (who, quota, booked) in totals.items()}
-    actual = {row[:2]: row[2:] for row in published(data_dir, """
+    actual = {
+        row[:2]: row[2:]
+        for row in published(
+            data_dir,
+            """
         select manager_employee_number, quarter_start, people_with_statements, effective_quota, credited_bookings
-        from marts.rpt_team_attainment""")}
+        from marts.rpt_team_attainment""",
+        )
+    }
     assert actual == expected
 
 
@@ -362,19 +437,27 @@ def test_company_pipeline_kpis_match_the_exports(demo, first_run):
     assert first_run[0] == 0
     opportunities = current_records(exports, "crm", "Opportunity.csv", "Id").values()
     leads = current_records(exports, "crm", "Lead.csv", "Id").values()
-    actual = {(row[0], row[1]): row[2] for row in published(
-        data_dir, "select month, kpi, value from marts.kpi_monthly where scope_type = 'company'")}
+    actual = {
+        (row[0], row[1]): row[2]
+        for row in published(data_dir, "select month, kpi, value from marts.kpi_monthly where scope_type = 'company'")
+    }
     months = sorted({month for month, _ in actual})
     assert months[0] <= min(_month(dt.date.fromisoformat(o["CreatedDate"][:10])) for o in opportunities)
     assert months[-1] == _month(AS_OF)
 
     for month in months:
-        closed = [o for o in opportunities if o["IsClosed"] == "true" and _month(dt.date.fromisoformat(o["CloseDate"])) == month]
+        closed = [
+            o
+            for o in opportunities
+            if o["IsClosed"] == "true" and _month(dt.date.fromisoformat(o["CloseDate"])) == month
+        ]
         won = [o for o in closed if o["IsWon"] == "true"]
         created = [o for o in opportunities if _month(dt.date.fromisoformat(o["CreatedDate"][:10])) == month]
         new_leads = [lead for lead in leads if _month(dt.date.fromisoformat(lead["CreatedDate"][:10])) == month]
         bookings = sum(Decimal(o["Amount"] or 0) for o in won)
-        cycles = [(dt.date.fromisoformat(o["CloseDate"]) - dt.date.fromisoformat(o["CreatedDate"][:10])).days for o in won]
+        cycles = [
+            (dt.date.fromisoformat(o["CloseDate"]) - dt.date.fromisoformat(o["CreatedDate"][:10])).days for o in won
+        ]
         expected = {
             "bookings": float(bookings),
             "won_deals": len(won),
@@ -383,8 +466,9 @@ def test_company_pipeline_kpis_match_the_exports(demo, first_run):
             "avg_deal_size": float(bookings) / len(won) if won else None,
             "sales_cycle_days": sum(cycles) / len(cycles) if cycles else None,
             "pipeline_created": float(sum(Decimal(o["Amount"] or 0) for o in created)),
-            "lead_conversion_rate": (sum(lead["IsConverted"] == "true" for lead in new_leads) / len(new_leads)
-                                     if new_leads else None),
+            "lead_conversion_rate": (
+                sum(lead["IsConverted"] == "true" for lead in new_leads) / len(new_leads) if new_leads else None
+            ),
         }
         for kpi, value in expected.items():
             assert actual[(month, kpi)] == (pytest.approx(value) if value is not None else None), (month, kpi)
@@ -394,8 +478,12 @@ def test_pipeline_snapshot_of_the_as_of_date_matches_the_history_export(demo, fi
     """The open pipeline on the as-of date, rebuilt here from OpportunityHistory.csv (last change per deal)."""
     exports, data_dir = demo
     assert first_run[0] == 0
-    deleted = {row["Id"] for delivery in sorted((exports / "crm").iterdir())
-               for row in read_csv(delivery / "Opportunity.csv") if row["IsDeleted"] == "true"}
+    deleted = {
+        row["Id"]
+        for delivery in sorted((exports / "crm").iterdir())
+        for row in read_csv(delivery / "Opportunity.csv")
+        if row["IsDeleted"] == "true"
+    }
     last_change: dict[str, dict] = {}
     for delivery in sorted((exports / "crm").iterdir()):
         for row in read_csv(delivery / "OpportunityHistory.csv"):
@@ -403,13 +491,23 @@ def test_pipeline_snapshot_of_the_as_of_date_matches_the_history_export(demo, fi
             if current is None or (row["CreatedDate"], row["Id"]) >= (current["CreatedDate"], current["Id"]):
                 last_change[row["OpportunityId"]] = row
     expected = {
-        opportunity: (row["StageName"], Decimal(row["Amount"]) if row["Amount"] else None, dt.date.fromisoformat(row["CloseDate"]))
+        opportunity: (
+            row["StageName"],
+            Decimal(row["Amount"]) if row["Amount"] else None,
+            dt.date.fromisoformat(row["CloseDate"]),
+        )
         for opportunity, row in last_change.items()
         if not row["StageName"].startswith("Closed") and opportunity not in deleted
     }
-    actual = {row[0]: row[1:] for row in published(data_dir, f"""
+    actual = {
+        row[0]: row[1:]
+        for row in published(
+            data_dir,
+            f"""
         select opportunity_id, stage_name, amount, close_date from marts.fct_pipeline_snapshots
-        where snapshot_date = date '{AS_OF}'""")}
+        where snapshot_date = date '{AS_OF}'""",
+        )
+    }
     assert len(expected) > 20 and actual == expected
 
 
@@ -456,9 +554,15 @@ def test_team_and_rep_bookings_follow_owners_and_the_reporting_line(demo, first_
         expected[("rep", owner, month)] += Decimal(o["Amount"] or 0)
         for head in heads[owner] & managers:
             expected[("team", head, month)] += Decimal(o["Amount"] or 0)
-    actual = {(row[0], row[1], row[2]): row[3] for row in published(data_dir, """
+    actual = {
+        (row[0], row[1], row[2]): row[3]
+        for row in published(
+            data_dir,
+            """
         select scope_type, scope_id, month, value from marts.kpi_monthly
-        where kpi = 'bookings' and scope_type in ('team', 'rep') and value <> 0""")}
+        where kpi = 'bookings' and scope_type in ('team', 'rep') and value <> 0""",
+        )
+    }
     assert actual.keys() == expected.keys()
     for key, value in expected.items():
         assert actual[key] == pytest.approx(float(value)), key

@@ -26,12 +26,11 @@ STAGE_STEPS = {
 STEP_ORDER = {"lead": 1, "prospect": 2, "opportunity": 3, "customer": 4}
 
 
-
-
-
-
 def crm_records(exports: Path, filename: str) -> tuple[dict[str, dict], int]:
-    """Salesforce records by Id after every CRM delivery in folder order, without the deleted ones; and how many were deleted."""
+    """Salesforce records by Id after every CRM delivery in folder order, without the deleted ones.
+
+    Also returns how many were deleted.
+    """
     records: dict[str, dict] = {}
     for delivery in deliveries(exports, "crm"):
         if (delivery / filename).exists():
@@ -40,14 +39,12 @@ def crm_records(exports: Path, filename: str) -> tuple[dict[str, dict], int]:
     return kept, len(records) - len(kept)
 
 
-
 def timestamp(value: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(dt.timezone.utc)
+    return dt.datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(dt.UTC)
 
 
 def month_of(day: dt.date) -> dt.date:
     return day.replace(day=1)
-
 
 
 def rank(stage: str) -> int | None:
@@ -83,8 +80,14 @@ def expected_funnel(exports: Path) -> tuple[dict, dict]:
             entry = next((i for i, (_, _, stage) in enumerate(history) if (rank(stage) or 0) >= order), None)
             if step != "customer" and entry is not None:
                 if STAGE_STEPS[history[entry][2]] == step:  # stood in the step (did not skip it)
-                    leave = next((j for j in range(entry + 1, len(history))
-                                  if (rank(history[j][2]) or 0) > order or STAGE_STEPS[history[j][2]] == "lost"), None)
+                    leave = next(
+                        (
+                            j
+                            for j in range(entry + 1, len(history))
+                            if (rank(history[j][2]) or 0) > order or STAGE_STEPS[history[j][2]] == "lost"
+                        ),
+                        None,
+                    )
                     if leave is not None:
                         days = (history[leave][0].date() - history[entry][0].date()).days
                 else:
@@ -96,9 +99,15 @@ def expected_funnel(exports: Path) -> tuple[dict, dict]:
 
     for lead in leads.values():
         created = timestamp(lead["CreatedDate"]).date()
-        converted = lead["IsConverted"].lower() == "true" and bool(lead["ConvertedOpportunityId"] or lead["ConvertedDate"])
+        converted = lead["IsConverted"].lower() == "true" and bool(
+            lead["ConvertedOpportunityId"] or lead["ConvertedDate"]
+        )
         won = converted and reached.get(lead["ConvertedOpportunityId"], 0) >= 4
-        days = (dt.date.fromisoformat(lead["ConvertedDate"]) - created).days if converted and lead["ConvertedDate"] else None
+        days = (
+            (dt.date.fromisoformat(lead["ConvertedDate"]) - created).days
+            if converted and lead["ConvertedDate"]
+            else None
+        )
         members[month_of(created), "lead"].append((converted, won, days))
         facts["leads_won"] += won
         facts["leads_converted_not_won"] += converted and not won
@@ -116,16 +125,18 @@ def expected_funnel(exports: Path) -> tuple[dict, dict]:
     return rows, facts
 
 
-
-
-
-
 def test_funnel_rows_match_the_crm_exports(pipeline):
     exports, data_dir = pipeline
     expected, facts = expected_funnel(exports)
-    actual = {(row[0], row[1]): row[2:] for row in published(data_dir, """
+    actual = {
+        (row[0], row[1]): row[2:]
+        for row in published(
+            data_dir,
+            """
         select cohort_month, funnel_step, step_order, entered, advanced, won, exited, median_days_in_step
-        from marts.rpt_funnel_conversion""")}
+        from marts.rpt_funnel_conversion""",
+        )
+    }
     missing, extra = expected.keys() - actual.keys(), actual.keys() - expected.keys()
     assert not missing and not extra, (sorted(missing)[:5], sorted(extra)[:5])
     counts = {key: (actual[key][:4], expected[key][:4]) for key in expected if actual[key][:4] != expected[key][:4]}
@@ -143,9 +154,12 @@ def test_funnel_rows_match_the_crm_exports(pipeline):
 
 def test_funnel_rates_follow_the_counts(pipeline):
     _, data_dir = pipeline
-    rows = published(data_dir, """
+    rows = published(
+        data_dir,
+        """
         select funnel_step, entered, advanced, conversion_rate_to_next, won, conversion_rate_to_won
-        from marts.rpt_funnel_conversion""")
+        from marts.rpt_funnel_conversion""",
+    )
     for step, entered, advanced, to_next, won, to_won in rows:
         if entered == 0:
             assert to_next is None and to_won is None
@@ -161,7 +175,14 @@ def test_funnel_mart_columns_follow_the_contract(pipeline):
     _, data_dir = pipeline
     columns = {name: kind for name, kind, *_ in published(data_dir, "describe marts.rpt_funnel_conversion")}
     assert columns == {
-        "cohort_month": "DATE", "funnel_step": "VARCHAR", "step_order": "INTEGER", "entered": "BIGINT",
-        "advanced": "BIGINT", "conversion_rate_to_next": "DECIMAL(18,6)", "won": "BIGINT",
-        "conversion_rate_to_won": "DECIMAL(18,6)", "exited": "BIGINT", "median_days_in_step": "DECIMAL(18,1)",
+        "cohort_month": "DATE",
+        "funnel_step": "VARCHAR",
+        "step_order": "INTEGER",
+        "entered": "BIGINT",
+        "advanced": "BIGINT",
+        "conversion_rate_to_next": "DECIMAL(18,6)",
+        "won": "BIGINT",
+        "conversion_rate_to_won": "DECIMAL(18,6)",
+        "exited": "BIGINT",
+        "median_days_in_step": "DECIMAL(18,1)",
     }

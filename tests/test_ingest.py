@@ -29,15 +29,19 @@ def opportunity_row(opportunity_id, stage="Prospecting", amount="1000.00", delet
 @pytest.fixture
 def exports(tmp_path):
     root = tmp_path / "exports"
-    write(root / "crm" / "2026-11-25" / "Opportunity.csv",
-          OPPORTUNITY_HEADER + "\n" + opportunity_row("006A") + opportunity_row("006B"))
+    write(
+        root / "crm" / "2026-11-25" / "Opportunity.csv",
+        OPPORTUNITY_HEADER + "\n" + opportunity_row("006A") + opportunity_row("006B"),
+    )
     return root
 
 
 def lake_rows(lake_dir, sql):
     glob = f"{lake_dir}/raw/crm/opportunity/*/*.parquet"
     with duckdb.connect() as con:
-        return con.execute(sql.format(raw=f"read_parquet('{glob}', union_by_name = true, hive_partitioning = false)")).fetchall()
+        return con.execute(
+            sql.format(raw=f"read_parquet('{glob}', union_by_name = true, hive_partitioning = false)")
+        ).fetchall()
 
 
 def test_deliveries_land_once_and_in_order(exports, tmp_path):
@@ -48,12 +52,18 @@ def test_deliveries_land_once_and_in_order(exports, tmp_path):
     again = ingest_entity(OPPORTUNITY, exports, lake_dir, STAGES, NOW)
     assert again.landed == [] and [f.delivery for f in again.unchanged] == ["2026-11-25"]
 
-    write(exports / "crm" / "2026-11-26" / "Opportunity.csv",
-          OPPORTUNITY_HEADER + "\n" + opportunity_row("006A", "Closed Won", "1200.00") + opportunity_row("006B", deleted="true"))
+    write(
+        exports / "crm" / "2026-11-26" / "Opportunity.csv",
+        OPPORTUNITY_HEADER
+        + "\n"
+        + opportunity_row("006A", "Closed Won", "1200.00")
+        + opportunity_row("006B", deleted="true"),
+    )
     second = ingest_entity(OPPORTUNITY, exports, lake_dir, STAGES, NOW)
     assert [batch.file.delivery for batch in second.batches] == ["2026-11-26"]
     assert lake_rows(lake_dir, "select _delivery, count(*) from {raw} group by 1 order by 1") == [
-        ("2026-11-25", 2), ("2026-11-26", 2)
+        ("2026-11-25", 2),
+        ("2026-11-26", 2),
     ]
     assert [d.delivery for d in RawLake(lake_dir).loaded_deliveries(OPPORTUNITY)] == ["2026-11-25", "2026-11-26"]
 
@@ -62,7 +72,10 @@ def test_a_changed_loaded_delivery_is_an_error_and_changes_nothing(exports, tmp_
     lake_dir = tmp_path / "lake"
     ingest_entity(OPPORTUNITY, exports, lake_dir, STAGES, NOW)
     before = lake_rows(lake_dir, "select * exclude (_loaded_at) from {raw} order by Id")
-    write(exports / "crm" / "2026-11-25" / "Opportunity.csv", OPPORTUNITY_HEADER + "\n" + opportunity_row("006A", amount="5.00"))
+    write(
+        exports / "crm" / "2026-11-25" / "Opportunity.csv",
+        OPPORTUNITY_HEADER + "\n" + opportunity_row("006A", amount="5.00"),
+    )
     with pytest.raises(ExportError) as raised:
         ingest_entity(OPPORTUNITY, exports, lake_dir, STAGES, NOW)
     assert "crm/2026-11-25/Opportunity.csv" in str(raised.value) and "new delivery folder" in str(raised.value)
@@ -71,14 +84,22 @@ def test_a_changed_loaded_delivery_is_an_error_and_changes_nothing(exports, tmp_
 
 def test_quality_failures_land_nothing_and_name_line_and_value(exports, tmp_path):
     lake_dir = tmp_path / "lake"
-    write(exports / "crm" / "2026-11-26" / "Opportunity.csv",
-          OPPORTUNITY_HEADER + "\n" + opportunity_row("006C", stage="Demo Booked") + opportunity_row("006C", amount="-5.00")
-          + opportunity_row("006D", close="1899-01-01"))
+    write(
+        exports / "crm" / "2026-11-26" / "Opportunity.csv",
+        OPPORTUNITY_HEADER
+        + "\n"
+        + opportunity_row("006C", stage="Demo Booked")
+        + opportunity_row("006C", amount="-5.00")
+        + opportunity_row("006D", close="1899-01-01"),
+    )
     outcome = ingest_entity(OPPORTUNITY, exports, lake_dir, STAGES, NOW)
     assert not outcome.passed and outcome.landed == []
     failures = {(f.expectation, f.column): f for v in outcome.validations for f in v.failures}
     unknown_stage = failures[("expect_column_values_to_be_in_set", "StageName")]
-    assert unknown_stage.unexpected_count == 1 and unknown_stage.samples[0] == {"_line_number": 2, "StageName": "Demo Booked"}
+    assert unknown_stage.unexpected_count == 1 and unknown_stage.samples[0] == {
+        "_line_number": 2,
+        "StageName": "Demo Booked",
+    }
     assert failures[("expect_column_values_to_be_unique", "Id")].unexpected_count == 2
     assert failures[("expect_column_values_to_be_between", "Amount")].samples[0]["_line_number"] == 3
     assert failures[("expect_column_values_to_be_between", "CloseDate")].samples[0]["_line_number"] == 4
@@ -98,6 +119,8 @@ def test_an_entity_never_delivered_reads_as_an_empty_typed_table(tmp_path):
     ingest_entity(entity("crm.opportunity_split"), tmp_path / "no-exports", lake_dir, STAGES, NOW)
     glob = f"{lake_dir}/raw/crm/opportunity_split/*/*.parquet"
     with duckdb.connect() as con:
-        described = dict(con.execute(f"describe select * from read_parquet('{glob}')").fetchall()[i][:2] for i in range(7))
+        described = dict(
+            con.execute(f"describe select * from read_parquet('{glob}')").fetchall()[i][:2] for i in range(7)
+        )
         assert con.execute(f"select count(*) from read_parquet('{glob}')").fetchone()[0] == 0
     assert described["SplitPercentage"] == "DOUBLE" and described["IsDeleted"] == "BOOLEAN"

@@ -24,22 +24,27 @@ INTERVALS_A_YEAR = {"month": 12, "year": 1, "week": 52, "day": 365}
 CENT = 0.005  # a double holding a sum of cents is within half a cent of it
 
 REVENUE_KPIS = {
-    "revenue", "revenue_growth", "revenue_per_account", "mrr", "new_mrr", "expansion_mrr", "contraction_mrr",
-    "churned_mrr", "reactivation_mrr", "logo_churn_rate", "net_revenue_retention", "gross_revenue_retention",
-    "clv", "nps",
+    "revenue",
+    "revenue_growth",
+    "revenue_per_account",
+    "mrr",
+    "new_mrr",
+    "expansion_mrr",
+    "contraction_mrr",
+    "churned_mrr",
+    "reactivation_mrr",
+    "logo_churn_rate",
+    "net_revenue_retention",
+    "gross_revenue_retention",
+    "clv",
+    "nps",
 }
 PAY_KPIS = {"cac", "profit_margin"}
 PEOPLE_KPIS = {"rep_ramp_days", "quota_attainment_rate", "candidates_in_pipeline", "offers_accepted"}
 
 
-
-
-
-
-
-
 def utc(epoch: str) -> dt.datetime | None:
-    return dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc) if epoch else None
+    return dt.datetime.fromtimestamp(int(epoch), dt.UTC) if epoch else None
 
 
 def month_of(moment: dt.date | dt.datetime) -> dt.date:
@@ -48,7 +53,6 @@ def month_of(moment: dt.date | dt.datetime) -> dt.date:
 
 def next_month(month: dt.date) -> dt.date:
     return dt.date(month.year + month.month // 12, month.month % 12 + 1, 1)
-
 
 
 def last_day(month: dt.date) -> dt.date:
@@ -75,11 +79,14 @@ def expected_mrr(exports: Path, months: list[dt.date]) -> dict[dt.date, int]:
     for item in upserted(exports, "billing", "subscription_items.csv", "id").values():
         subscription = subscriptions[item["subscription"]]
         start = utc(subscription["start_date"]).date()
-        stops = [moment.date() for moment in (utc(subscription["canceled_at"]), utc(subscription["ended_at"])) if moment]
+        stops = [
+            moment.date() for moment in (utc(subscription["canceled_at"]), utc(subscription["ended_at"])) if moment
+        ]
         stop = min(stops) if stops else None
-        monthly = Fraction(int(item["price.unit_amount"]) * int(item["quantity"])
-                           * INTERVALS_A_YEAR[item["price.recurring.interval"]],
-                           12 * int(item["price.recurring.interval_count"]))
+        monthly = Fraction(
+            int(item["price.unit_amount"]) * int(item["quantity"]) * INTERVALS_A_YEAR[item["price.recurring.interval"]],
+            12 * int(item["price.recurring.interval_count"]),
+        )
         for month in months:
             end = last_day(month)
             if start <= end and (stop is None or stop > end):
@@ -98,7 +105,7 @@ def expected_nps(exports: Path) -> dict[dt.date, float]:
             continue
         submitted = dt.datetime.fromisoformat(response["submitted_at"].replace("Z", "+00:00"))
         if submitted.tzinfo is not None:
-            submitted = submitted.astimezone(dt.timezone.utc)
+            submitted = submitted.astimezone(dt.UTC)
         scores[month_of(submitted)].append(int(response["score"]))
     return {
         month: 100 * (sum(score >= 9 for score in values) - sum(score <= 6 for score in values)) / len(values)
@@ -115,19 +122,19 @@ def expected_candidates(exports: Path, months: list[dt.date]) -> dict[dt.date, t
         end = last_day(month)
         in_pipeline = hired = 0
         for candidate in candidates:
-            applied, hired_on, rejected_on = (day(candidate[field]) for field in
-                                              ("Applied Date", "Hired Date", "Rejected Date"))
+            applied, hired_on, rejected_on = (
+                day(candidate[field]) for field in ("Applied Date", "Hired Date", "Rejected Date")
+            )
             closed = [date for date in (hired_on, rejected_on) if date]
-            closed_on = min(closed) if closed else (
-                applied if candidate["Current Stage"] in ("Hired", "Rejected") else None)
+            closed_on = (
+                min(closed) if closed else (applied if candidate["Current Stage"] in ("Hired", "Rejected") else None)
+            )
             if applied and applied <= end and (closed_on is None or closed_on > end):
                 in_pipeline += 1
             if hired_on and month <= hired_on <= end:
                 hired += 1
         counts[month] = (in_pipeline, hired)
     return counts
-
-
 
 
 def built(data_dir: Path, sql: str) -> list[tuple]:
@@ -137,9 +144,12 @@ def built(data_dir: Path, sql: str) -> list[tuple]:
 
 def kpi_rows(data_dir: Path, model: str) -> list[tuple]:
     """The published kpi_monthly rows of the KPIs that one intermediate model computes."""
-    return built(data_dir, f"""
+    return built(
+        data_dir,
+        f"""
         select month, scope_type, scope_id, kpi, value from marts.kpi_monthly
-        where kpi in (select distinct kpi from intermediate.{model})""")
+        where kpi in (select distinct kpi from intermediate.{model})""",
+    )
 
 
 def company(rows: list[tuple], kpi: str) -> dict[dt.date, float | None]:
@@ -152,8 +162,11 @@ def test_company_revenue_matches_the_billing_exports_every_month(pipeline):
     actual = company(kpi_rows(data_dir, "int_kpis_revenue_computed"), "revenue")
     assert max(actual) == month_of(as_of_date(exports))  # KPI months run through the as-of month
     assert {month for month, cents in expected.items() if cents} <= set(actual)  # every month with money is a KPI month
-    wrong = {month: (value, expected.get(month, 0) / 100) for month, value in actual.items()
-             if abs(value - expected.get(month, 0) / 100) > CENT}
+    wrong = {
+        month: (value, expected.get(month, 0) / 100)
+        for month, value in actual.items()
+        if abs(value - expected.get(month, 0) / 100) > CENT
+    }
     assert not wrong, sorted(wrong.items())[:5]
 
     # The data really exercises the rule: refunds succeeded (and one failed) in months with paid invoices.
@@ -174,12 +187,17 @@ def test_company_mrr_matches_the_billing_exports_every_month(pipeline):
     exports, data_dir = pipeline
     actual = company(kpi_rows(data_dir, "int_kpis_revenue_computed"), "mrr")
     expected = expected_mrr(exports, sorted(actual))
-    wrong = {month: (value, expected.get(month, 0) / 100) for month, value in actual.items()
-             if abs(value - expected.get(month, 0) / 100) > CENT}
+    wrong = {
+        month: (value, expected.get(month, 0) / 100)
+        for month, value in actual.items()
+        if abs(value - expected.get(month, 0) / 100) > CENT
+    }
     assert not wrong, sorted(wrong.items())[:5]
     assert sum(1 for value in actual.values() if value > 0) >= 12  # a year and more of MRR: NRR / GRR have cohorts
-    assert any(value is not None for value in company(kpi_rows(data_dir, "int_kpis_revenue_computed"),
-                                                      "net_revenue_retention").values())
+    assert any(
+        value is not None
+        for value in company(kpi_rows(data_dir, "int_kpis_revenue_computed"), "net_revenue_retention").values()
+    )
 
 
 def test_company_nps_matches_the_survey_export_every_month(pipeline):
@@ -209,8 +227,14 @@ def test_mrr_movements_bridge_every_month_in_every_scope(pipeline):
         previous = 0.0
         for month in sorted(months):
             kpis = values[scope_type, scope_id, month]
-            bridged = (previous + kpis["new_mrr"] + kpis["expansion_mrr"] - kpis["contraction_mrr"]
-                       - kpis["churned_mrr"] + kpis["reactivation_mrr"])
+            bridged = (
+                previous
+                + kpis["new_mrr"]
+                + kpis["expansion_mrr"]
+                - kpis["contraction_mrr"]
+                - kpis["churned_mrr"]
+                + kpis["reactivation_mrr"]
+            )
             assert abs(kpis["mrr"] - bridged) < CENT, (scope_type, scope_id, month, kpis)
             for movement in ("new_mrr", "expansion_mrr", "contraction_mrr", "churned_mrr", "reactivation_mrr"):
                 assert kpis[movement] >= 0, (scope_type, scope_id, month, movement)
@@ -235,22 +259,34 @@ def test_kpi_models_have_the_long_columns_and_documented_scopes(pipeline):
     teams = {scope_id for scope_type, scope_id in scopes if scope_type == "team"}
     reps = {scope_id for scope_type, scope_id in scopes if scope_type == "rep"}
     for model, expected_keys in (
-        ("int_kpis_revenue_computed",
-         {(kpi, "company", None) for kpi in REVENUE_KPIS | PAY_KPIS}
-         | {(kpi, "team", team) for kpi in REVENUE_KPIS for team in teams}
-         | {(kpi, "rep", rep) for kpi in REVENUE_KPIS for rep in reps}),
-        ("int_kpis_people_computed",
-         {(kpi, "company", None) for kpi in PEOPLE_KPIS}
-         | {(kpi, "team", team) for kpi in ("rep_ramp_days", "quota_attainment_rate") for team in teams}),
+        (
+            "int_kpis_revenue_computed",
+            {(kpi, "company", None) for kpi in REVENUE_KPIS | PAY_KPIS}
+            | {(kpi, "team", team) for kpi in REVENUE_KPIS for team in teams}
+            | {(kpi, "rep", rep) for kpi in REVENUE_KPIS for rep in reps},
+        ),
+        (
+            "int_kpis_people_computed",
+            {(kpi, "company", None) for kpi in PEOPLE_KPIS}
+            | {(kpi, "team", team) for kpi in ("rep_ramp_days", "quota_attainment_rate") for team in teams},
+        ),
     ):
         columns = [(name, kind) for name, kind, *_ in built(data_dir, f"describe intermediate.{model}")]
-        assert columns == [("month", "DATE"), ("scope_type", "VARCHAR"), ("scope_id", "VARCHAR"),
-                           ("kpi", "VARCHAR"), ("value", "DOUBLE")], model
+        assert columns == [
+            ("month", "DATE"),
+            ("scope_type", "VARCHAR"),
+            ("scope_id", "VARCHAR"),
+            ("kpi", "VARCHAR"),
+            ("value", "DOUBLE"),
+        ], model
         rows = kpi_rows(data_dir, model)
         keys = [(month, kpi, scope_type, scope_id) for month, scope_type, scope_id, kpi, _ in rows]
         assert len(keys) == len(set(keys)), model
         # Every KPI month for every KPI in every documented scope, and nothing else: pay never per rep or team.
         assert set(keys) == {(month, *key) for month in months for key in expected_keys}, model
-    pay_scopes = built(data_dir, """
-        select distinct scope_type from intermediate.int_kpis_revenue_computed where kpi in ('cac', 'profit_margin')""")
+    pay_scopes = built(
+        data_dir,
+        """
+        select distinct scope_type from intermediate.int_kpis_revenue_computed where kpi in ('cac', 'profit_margin')""",
+    )
     assert pay_scopes == [("company",)]

@@ -27,15 +27,26 @@ def fingerprints(database: Path) -> dict[str, dict]:
     """Rows and an order-independent hash of every mart table's values."""
     result = {}
     with duckdb.connect(str(database), read_only=True) as connection:
-        tables = [name for (name,) in connection.execute(
-            "select table_name from duckdb_tables() where schema_name = 'marts' order by table_name").fetchall()]
+        tables = [
+            name
+            for (name,) in connection.execute(
+                "select table_name from duckdb_tables() where schema_name = 'marts' order by table_name"
+            ).fetchall()
+        ]
         for table in tables:
-            columns = [name for (name,) in connection.execute(
-                "select column_name from information_schema.columns where table_schema = 'marts' "
-                "and table_name = ? order by ordinal_position", [table]).fetchall()
-                if (table, name) not in EXCLUDED_COLUMNS]
-            rows = [tuple(map(_text, row)) for row in connection.execute(
-                f"select {', '.join(columns)} from marts.{table}").fetchall()]
+            columns = [
+                name
+                for (name,) in connection.execute(
+                    "select column_name from information_schema.columns where table_schema = 'marts' "
+                    "and table_name = ? order by ordinal_position",
+                    [table],
+                ).fetchall()
+                if (table, name) not in EXCLUDED_COLUMNS
+            ]
+            rows = [
+                tuple(map(_text, row))
+                for row in connection.execute(f"select {', '.join(columns)} from marts.{table}").fetchall()
+            ]
             result[table] = {
                 "rows": len(rows),
                 "sha256": _multiset_hash(json.dumps(row) for row in rows),
@@ -66,9 +77,13 @@ def test_every_mart_equals_its_recorded_fingerprint(pipeline):
     recorded = json.loads(RECORD.read_text(encoding="utf-8"))
     assert sorted(found) == sorted(recorded), "a mart was added or removed: rewrite the record (see the docstring)"
     changed = {
-        table: sorted(column for column in {**recorded[table]["columns"], **found[table]["columns"]}
-                      if recorded[table]["columns"].get(column) != found[table]["columns"].get(column))
+        table: sorted(
+            column
+            for column in {**recorded[table]["columns"], **found[table]["columns"]}
+            if recorded[table]["columns"].get(column) != found[table]["columns"].get(column)
+        )
         or ["(rows)"]
-        for table in recorded if found[table] != recorded[table]
+        for table in recorded
+        if found[table] != recorded[table]
     }
     assert not changed, f"marts changed on the demo exports (table: columns): {changed}"

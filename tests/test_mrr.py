@@ -18,15 +18,8 @@ from tests.conftest import as_of_date, months_between, published, upserted
 INTERVALS_A_YEAR = {"month": 12, "year": 1, "week": 52, "day": 365}
 
 
-
-
-
-
-
-
 def utc_date(epoch: str) -> dt.date | None:
-    return dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc).date() if epoch else None
-
+    return dt.datetime.fromtimestamp(int(epoch), dt.UTC).date() if epoch else None
 
 
 def last_day(month: dt.date) -> dt.date:
@@ -38,7 +31,8 @@ def to_cents(exact_cents: Fraction) -> Decimal:
     with localcontext() as context:
         context.prec = 60
         return (Decimal(exact_cents.numerator) / Decimal(exact_cents.denominator) / 100).quantize(
-            Decimal("0.01"), rounding=ROUND_HALF_UP)
+            Decimal("0.01"), rounding=ROUND_HALF_UP
+        )
 
 
 def expected_mrr(exports: Path) -> tuple[dict, dict]:
@@ -52,9 +46,10 @@ def expected_mrr(exports: Path) -> tuple[dict, dict]:
     for item in items.values():
         sub = subscriptions[item["subscription"]]
         stops = [d for d in (utc_date(sub["canceled_at"]), utc_date(sub["ended_at"])) if d is not None]
-        monthly = Fraction(int(item["price.unit_amount"]) * int(item["quantity"])
-                           * INTERVALS_A_YEAR[item["price.recurring.interval"]],
-                           12 * int(item["price.recurring.interval_count"]))
+        monthly = Fraction(
+            int(item["price.unit_amount"]) * int(item["quantity"]) * INTERVALS_A_YEAR[item["price.recurring.interval"]],
+            12 * int(item["price.recurring.interval_count"]),
+        )
         lines.append((sub["customer"], utc_date(sub["start_date"]), min(stops) if stops else None, monthly))
 
     exact: dict[tuple[str, dt.date], Fraction] = defaultdict(Fraction)
@@ -79,7 +74,9 @@ def expected_mrr(exports: Path) -> tuple[dict, dict]:
                 elif current == 0:
                     movement = "churn"
                 else:
-                    movement = "expansion" if current > previous else "contraction" if current < previous else "unchanged"
+                    movement = (
+                        "expansion" if current > previous else "contraction" if current < previous else "unchanged"
+                    )
                 account = customers.get(customer, {}).get("metadata.salesforce_account_id") or None
                 rows[customer, month] = (account, current, previous, current - previous, movement)
             had_mrr = had_mrr or current > 0
@@ -89,22 +86,25 @@ def expected_mrr(exports: Path) -> tuple[dict, dict]:
         "as_of": as_of,
         "intervals": Counter(item["price.recurring.interval"] for item in items.values()),
         "fractional_cents": sum(1 for value in exact.values() if value.denominator != 1),
-        "canceled_while_active": sum(1 for sub in subscriptions.values()
-                                     if sub["canceled_at"] and sub["status"] != "canceled"),
+        "canceled_while_active": sum(
+            1 for sub in subscriptions.values() if sub["canceled_at"] and sub["status"] != "canceled"
+        ),
     }
     return rows, facts
-
-
-
-
 
 
 def test_mrr_rows_match_the_billing_exports_to_the_cent(pipeline):
     exports, data_dir = pipeline
     expected, facts = expected_mrr(exports)
-    actual = {(row[0], row[1]): row[2:] for row in published(data_dir, """
+    actual = {
+        (row[0], row[1]): row[2:]
+        for row in published(
+            data_dir,
+            """
         select customer_id, month, account_id, mrr, previous_mrr, mrr_change, movement
-        from marts.fct_mrr_monthly""")}
+        from marts.fct_mrr_monthly""",
+        )
+    }
     missing, extra = expected.keys() - actual.keys(), actual.keys() - expected.keys()
     assert not missing and not extra, (sorted(missing)[:5], sorted(extra)[:5])
     wrong = {key: (actual[key], expected[key]) for key in expected if actual[key] != expected[key]}
@@ -119,11 +119,15 @@ def test_mrr_rows_match_the_billing_exports_to_the_cent(pipeline):
     assert max(month for _, month in expected) == facts["as_of"].replace(day=1)  # rows run through the as-of month
 
 
-
 def test_mrr_mart_columns_follow_the_contract(pipeline):
     _, data_dir = pipeline
     columns = {name: kind for name, kind, *_ in published(data_dir, "describe marts.fct_mrr_monthly")}
     assert columns == {
-        "customer_id": "VARCHAR", "account_id": "VARCHAR", "month": "DATE", "mrr": "DECIMAL(18,2)",
-        "previous_mrr": "DECIMAL(18,2)", "mrr_change": "DECIMAL(18,2)", "movement": "VARCHAR",
+        "customer_id": "VARCHAR",
+        "account_id": "VARCHAR",
+        "month": "DATE",
+        "mrr": "DECIMAL(18,2)",
+        "previous_mrr": "DECIMAL(18,2)",
+        "mrr_change": "DECIMAL(18,2)",
+        "movement": "VARCHAR",
     }

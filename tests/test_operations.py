@@ -216,8 +216,10 @@ def test_failure_alert_lists_failed_blocking_checks(inbox, monkeypatch, data_dir
     with dg.instance_for_test() as instance:
         result = dg.materialize([opportunity], instance=instance, raise_on_error=False)
         context = dg.build_run_status_sensor_context(
-            sensor_name=FAILURE_ALERT_SENSOR, dagster_instance=instance,
-            dagster_run=result.dagster_run, dagster_event=result.get_run_failure_event(),
+            sensor_name=FAILURE_ALERT_SENSOR,
+            dagster_instance=instance,
+            dagster_run=result.dagster_run,
+            dagster_event=result.get_run_failure_event(),
         ).for_run_failure()
         build_failure_alert_sensor()(context)
 
@@ -240,10 +242,14 @@ def test_failure_alert_of_a_run_that_failed_outside_its_steps(inbox, monkeypatch
         except dg.DagsterInvalidDefinitionError:
             error = serializable_error_info_from_exc_info(sys.exc_info())
         instance.report_engine_event("Could not load job definition.", run, EngineEventData.engine_error(error))
-        failure = instance.report_run_failed(run, "This run has been marked as failed from outside the execution context.")
+        failure = instance.report_run_failed(
+            run, "This run has been marked as failed from outside the execution context."
+        )
         context = dg.build_run_status_sensor_context(
-            sensor_name=FAILURE_ALERT_SENSOR, dagster_instance=instance,
-            dagster_run=instance.get_run_by_id(run.run_id), dagster_event=failure,
+            sensor_name=FAILURE_ALERT_SENSOR,
+            dagster_instance=instance,
+            dagster_run=instance.get_run_by_id(run.run_id),
+            dagster_event=failure,
         ).for_run_failure()
         build_failure_alert_sensor()(context)
 
@@ -252,7 +258,10 @@ def test_failure_alert_of_a_run_that_failed_outside_its_steps(inbox, monkeypatch
     lines = message.get_content().splitlines()
     assert "Failed steps: none (the run itself failed; see the error below)" in lines
     assert "  Could not load job definition." in lines
-    assert "  dagster._core.errors.DagsterInvalidDefinitionError: @asset 'report_pack': the context type hint is wrong" in lines
+    assert (
+        "  dagster._core.errors.DagsterInvalidDefinitionError: @asset 'report_pack': the context type hint is wrong"
+        in lines
+    )
 
 
 def test_failure_alert_without_a_recipient_sends_nothing(inbox, monkeypatch):

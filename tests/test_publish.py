@@ -21,7 +21,8 @@ def build_database(path: Path, rows: int) -> Path:
         con.execute("create schema if not exists staging")
         con.execute(
             "create or replace table marts.fct_things as "
-            "select i as thing_id, cast(i * 1.5 as decimal(18,2)) as amount from range(?) t(i)", [rows]
+            "select i as thing_id, cast(i * 1.5 as decimal(18,2)) as amount from range(?) t(i)",
+            [rows],
         )
         con.execute("create or replace table staging.not_published as select 1 as x")
     return path
@@ -45,14 +46,20 @@ def test_a_reader_keeps_the_previous_publication_and_does_not_block(tmp_path):
     warehouse.mkdir()
     publish_marts(build_database(warehouse / "build.duckdb", 3), warehouse)
     reader = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(f"""
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
             import duckdb, sys
-            con = duckdb.connect({str(warehouse / 'salesops.duckdb')!r}, read_only=True)
+            con = duckdb.connect({str(warehouse / "salesops.duckdb")!r}, read_only=True)
             print(con.execute('select count(*) from marts.fct_things').fetchone()[0], flush=True)
             sys.stdin.readline()
             print(con.execute('select count(*) from marts.fct_things').fetchone()[0], flush=True)
-        """)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        """),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert reader.stdout.readline().strip() == "3"
@@ -78,11 +85,19 @@ def test_the_published_file_opens_in_duckdb_1x(tmp_path):
     if not python.exists():
         uv = Path(sys.executable).with_name("uv")
         subprocess.run([str(uv), "venv", "-q", "--python", sys.executable, str(client)], check=True)
-        subprocess.run([str(uv), "pip", "install", "-q", "--python", str(python), f"duckdb=={OLDEST_READER}"], check=True)
+        subprocess.run(
+            [str(uv), "pip", "install", "-q", "--python", str(python), f"duckdb=={OLDEST_READER}"], check=True
+        )
     completed = subprocess.run(
-        [str(python), "-c", "import duckdb, sys; con = duckdb.connect(sys.argv[1], read_only=True); "
-         "print(duckdb.__version__, con.execute('select count(*), sum(amount) from marts.fct_things').fetchone())",
-         str(warehouse / "salesops.duckdb")],
-        capture_output=True, text=True, check=True,
+        [
+            str(python),
+            "-c",
+            "import duckdb, sys; con = duckdb.connect(sys.argv[1], read_only=True); "
+            "print(duckdb.__version__, con.execute('select count(*), sum(amount) from marts.fct_things').fetchone())",
+            str(warehouse / "salesops.duckdb"),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert completed.stdout.strip() == f"{OLDEST_READER} (4, Decimal('9.00'))"

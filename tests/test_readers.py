@@ -62,11 +62,21 @@ def test_bamboohr_xlsx_with_money_text(tmp_path):
     header = list(entity("hr.employee").required_columns)
     sheet.append(header)
     values = {
-        "Employee #": 1042, "First Name": "Ada", "Last Name": "Lovelace", "Work Email": "ada@example.com",
-        "Job Title": "Account Executive", "Department": "Sales", "Division": "North America",
-        "Location": "Remote", "Supervisor EID": 1001, "Hire Date": dt.datetime(2026, 2, 16),
-        "Termination Date": None, "Employment Status": "Full-Time", "Pay Rate": "85,000.00 USD",
-        "Pay Per": "Year", "Variable Pay Target": "60,000.00 USD",
+        "Employee #": 1042,
+        "First Name": "Ada",
+        "Last Name": "Lovelace",
+        "Work Email": "ada@example.com",
+        "Job Title": "Account Executive",
+        "Department": "Sales",
+        "Division": "North America",
+        "Location": "Remote",
+        "Supervisor EID": 1001,
+        "Hire Date": dt.datetime(2026, 2, 16),
+        "Termination Date": None,
+        "Employment Status": "Full-Time",
+        "Pay Rate": "85,000.00 USD",
+        "Pay Per": "Year",
+        "Variable Pay Target": "60,000.00 USD",
     }
     sheet.append([values[name] for name in header])
     path = tmp_path / "hr" / "2026-11-26" / "employees.xlsx"
@@ -100,7 +110,7 @@ def test_not_utf8_is_a_clear_error(tmp_path):
     path = tmp_path / "crm" / "d1" / "UserRole.csv"
     path.parent.mkdir(parents=True)
     path.write_bytes("Id,Name,ParentRoleId\n00E1,Direcci\xf3n,\n".encode("latin-1"))
-    with pytest.raises(ExportError, match="not valid UTF-8.*Export the file as UTF-8"):
+    with pytest.raises(ExportError, match=r"not valid UTF-8.*Export the file as UTF-8"):
         read_export(export(path, tmp_path), entity("crm.user_role"), LOADED_AT)
 
 
@@ -112,7 +122,12 @@ def test_unparseable_values_are_reported_with_line_and_column(tmp_path):
     batch = read_export(export(path, tmp_path), entity("planning.quota"), LOADED_AT)
     assert batch.parse_problem_counts == {"quota_amount": 1}
     problem = batch.parse_problems[0]
-    assert (problem.file, problem.line, problem.column, problem.value) == ("planning/d1/quotas.csv", 3, "quota_amount", "lots")
+    assert (problem.file, problem.line, problem.column, problem.value) == (
+        "planning/d1/quotas.csv",
+        3,
+        "quota_amount",
+        "lots",
+    )
     assert [row["quota_amount"] for row in batch.table.to_pylist()] == [Decimal("150000"), None, Decimal("90000")]
 
 

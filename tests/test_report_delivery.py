@@ -40,10 +40,13 @@ def expected_recipients(exports, data_dir) -> dict[str, set[str]]:
     managers = {row["Supervisor EID"] for number, row in people.items() if number in sales and row["Supervisor EID"]}
     heads = [number for number in sales if not people[number]["Supervisor EID"]]
     assert len(heads) == 1
-    statements = published(data_dir, f"""
+    statements = published(
+        data_dir,
+        f"""
         select employee_number, max(period_end) filter (where period_end < date '{as_of}'),
             bool_or(date '{as_of}' between period_start and period_end)
-        from marts.fct_commission_statements where period_start <= date '{as_of}' group by 1""")
+        from marts.fct_commission_statements where period_start <= date '{as_of}' group by 1""",
+    )
     expected: dict[str, set[str]] = {}
 
     def add(number: str, pdf: str) -> None:
@@ -93,10 +96,13 @@ def test_send_reports_mails_each_recipient_their_pdfs_once(delivery_dir, smtp, c
             assert f"{name} ({number})" in first_page_text(pdf)  # the running header names the recipient
         body = message.get_body(("html",)).get_content()
         assert f"Hello {name}" in body
-        current = published(data_dir, f"""
+        current = published(
+            data_dir,
+            f"""
             select payout from marts.fct_commission_statements
             where employee_number = '{number}' and date '{as_of}' between period_start and period_end
-            order by plan_id limit 1""")
+            order by plan_id limit 1""",
+        )
         if current:
             assert f"{Decimal(current[0][0]):,.2f}" in body  # the headline payout
     assert f"{len(expected)} message(s) sent" in out
@@ -147,8 +153,12 @@ def test_re_rendered_reports_with_the_same_figures_are_not_sent_again(delivery_d
     sent = len(smtp.messages)
     assert sent >= 5
     settings = PackSettings(fiscal_year_start_month=1, stale_deal_days=30, workers=1)
-    pack = build_report_pack(data_dir / "warehouse" / "salesops.duckdb", target / "reports", settings,
-                             checks={"passed": 1, "failed": 1, "failed_names": ["raw/crm/opportunity:source_fresh"]})
+    pack = build_report_pack(
+        data_dir / "warehouse" / "salesops.duckdb",
+        target / "reports",
+        settings,
+        checks={"passed": 1, "failed": 1, "failed_names": ["raw/crm/opportunity:source_fresh"]},
+    )
     assert pack.rendered == len(pack.reports)
     assert main(["send-reports"]) == 0
     assert len(smtp.messages) == sent
@@ -173,8 +183,14 @@ def test_people_who_left_get_no_email_and_the_dry_run_says_so(delivery_dir, caps
     exports, data_dir, _ = delivery_dir
     people = employees(exports)
     as_of = as_of_date(exports)
-    holders = {row[0] for row in published(data_dir, f"""
-        select distinct employee_number from marts.fct_commission_statements where period_start <= date '{as_of}'""")}
+    holders = {
+        row[0]
+        for row in published(
+            data_dir,
+            f"""
+        select distinct employee_number from marts.fct_commission_statements where period_start <= date '{as_of}'""",
+        )
+    }
     left = {number for number, row in people.items() if row["Employment Status"] == "Terminated"} & holders
     assert left
     assert main(["send-reports", "--dry-run"]) == 0

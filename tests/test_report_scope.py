@@ -13,8 +13,17 @@ def person(number: str, manager: str | None, name: str | None = None) -> Person:
 
 
 # VP 1 -> directors 2, 3; 2 -> managers 4, 5; 4 -> reps 6, 7; 3 -> rep 8. 9 reports to someone outside sales.
-COMPANY = [person("1", None), person("2", "1"), person("3", "1"), person("4", "2"), person("5", "2"),
-           person("6", "4"), person("7", "4"), person("8", "3"), person("9", "99")]
+COMPANY = [
+    person("1", None),
+    person("2", "1"),
+    person("3", "1"),
+    person("4", "2"),
+    person("5", "2"),
+    person("6", "4"),
+    person("7", "4"),
+    person("8", "3"),
+    person("9", "99"),
+]
 
 
 def test_a_line_holds_everyone_below_at_any_depth_with_their_depth():
@@ -50,12 +59,15 @@ def test_a_cycle_in_supervisor_eid_ends_the_line_instead_of_looping():
     assert dict(hierarchy.line_below("1")) == {"2": 1, "3": 2}
 
 
-@pytest.mark.parametrize(("start_month", "day", "quarter_start", "label", "year_start"), [
-    (1, dt.date(2026, 11, 26), dt.date(2026, 10, 1), "FY2026 Q4", dt.date(2026, 1, 1)),
-    (2, dt.date(2026, 1, 15), dt.date(2025, 11, 1), "FY2026 Q4", dt.date(2025, 2, 1)),
-    (2, dt.date(2026, 2, 1), dt.date(2026, 2, 1), "FY2027 Q1", dt.date(2026, 2, 1)),
-    (10, dt.date(2026, 9, 30), dt.date(2026, 7, 1), "FY2026 Q4", dt.date(2025, 10, 1)),
-])
+@pytest.mark.parametrize(
+    ("start_month", "day", "quarter_start", "label", "year_start"),
+    [
+        (1, dt.date(2026, 11, 26), dt.date(2026, 10, 1), "FY2026 Q4", dt.date(2026, 1, 1)),
+        (2, dt.date(2026, 1, 15), dt.date(2025, 11, 1), "FY2026 Q4", dt.date(2025, 2, 1)),
+        (2, dt.date(2026, 2, 1), dt.date(2026, 2, 1), "FY2027 Q1", dt.date(2026, 2, 1)),
+        (10, dt.date(2026, 9, 30), dt.date(2026, 7, 1), "FY2026 Q4", dt.date(2025, 10, 1)),
+    ],
+)
 def test_fiscal_quarters_are_named_by_the_year_they_end(start_month, day, quarter_start, label, year_start):
     calendar = FiscalCalendar(start_month)
     assert calendar.quarter_start(day) == quarter_start

@@ -78,8 +78,15 @@ def pack(pipeline) -> dict:
     directory = data_dir / "reports" / as_of.isoformat()
     people = employees(exports)
     sales = {number for number, row in people.items() if row["Department"] == "Sales"}
-    return {"exports": exports, "data_dir": data_dir, "as_of": as_of, "dir": directory, "people": people,
-            "sales": sales, "below": lines_below(people)}
+    return {
+        "exports": exports,
+        "data_dir": data_dir,
+        "as_of": as_of,
+        "dir": directory,
+        "people": people,
+        "sales": sales,
+        "below": lines_below(people),
+    }
 
 
 def quarter_start(day: dt.date) -> dt.date:
@@ -87,12 +94,18 @@ def quarter_start(day: dt.date) -> dt.date:
 
 
 def test_the_pack_holds_every_manager_every_statement_and_the_company(pack, demo_run):
-    directory, people, sales = pack["dir"], pack["people"], pack["sales"]
+    directory, sales = pack["dir"], pack["sales"]
     managers = {boss for boss, line in pack["below"].items() if boss in sales and line & sales}
     as_of = pack["as_of"]
-    with_statements = {row[0] for row in published(pack["data_dir"], f"""
+    with_statements = {
+        row[0]
+        for row in published(
+            pack["data_dir"],
+            f"""
         select distinct employee_number from marts.fct_commission_statements
-        where period_start <= date '{as_of}'""")}
+        where period_start <= date '{as_of}'""",
+        )
+    }
     assert len(managers) >= 2 and len(with_statements) >= 5
     for stem in ["company", *(f"managers/{m}" for m in managers), *(f"statements/{p}" for p in with_statements)]:
         for suffix in (".html", ".pdf"):
@@ -137,9 +150,12 @@ def test_every_managers_attainment_table_equals_the_marts(pack):
     start = quarter_start(as_of)
     end = dt.date(start.year + start.month // 10, (start.month + 2) % 12 + 1, 1) - dt.timedelta(days=1)
     quarter: dict[str, list[Decimal]] = {}
-    for number, full, effective, credited in published(pack["data_dir"], f"""
+    for number, full, effective, credited in published(
+        pack["data_dir"],
+        f"""
             select employee_number, full_quota, effective_quota, credited_bookings from marts.fct_quota_attainment
-            where period_start between date '{start}' and date '{end}'"""):
+            where period_start between date '{start}' and date '{end}'""",
+    ):
         entry = quarter.setdefault(number, [Decimal(0)] * 3)
         for index, value in enumerate((full, effective, credited)):
             entry[index] += value
@@ -154,8 +170,10 @@ def test_every_managers_attainment_table_equals_the_marts(pack):
         for number, (full, effective, credited) in sums.items():
             row = people[number]
             attainment = (credited / effective).quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP)
-            expected = (f"{row['First Name']} {row['Last Name']} {number} {row['Job Title']} {money(full)} "
-                        f"{money(effective)} {money(credited)} {percent(attainment)}")
+            expected = (
+                f"{row['First Name']} {row['Last Name']} {number} {row['Job Title']} {money(full)} "
+                f"{money(effective)} {money(credited)} {percent(attainment)}"
+            )
             assert expected in text, (manager, expected)
         team_quota = sum(effective for _, effective, _ in sums.values())
         team_credited = sum(credited for _, _, credited in sums.values())
@@ -166,27 +184,38 @@ def test_every_managers_attainment_table_equals_the_marts(pack):
 def expected_statement_text(data_dir: Path, statement: tuple) -> list[str]:
     """The summary and every line of one statement as the PDF prints them, from the marts."""
     number, plan, start, end, credited, commission, spiffs, clawbacks, earned, draw, payout = statement
-    year = published(data_dir, f"""
+    year = published(
+        data_dir,
+        f"""
         select sum(credited_bookings), sum(commission), sum(payout) from marts.fct_commission_statements
-        where employee_number = '{number}' and period_start between date '{start.year}-01-01' and date '{start}'""")
+        where employee_number = '{number}' and period_start between date '{start.year}-01-01' and date '{start}'""",
+    )
     ytd_credited, ytd_commission, ytd_payout = year[0]
     expected = [
         f"{plan}, {start} – {end}",
         f"Credited bookings {money(credited)} {money(ytd_credited)}",
         f"Commission {money(commission)} {money(ytd_commission)}",
-        f"SPIFFs {money(spiffs)}", f"Clawbacks {money(clawbacks)}", f"Earned {money(earned)}",
-        f"Draw paid {money(draw)}", f"Payout {money(payout)} {money(ytd_payout)}",
+        f"SPIFFs {money(spiffs)}",
+        f"Clawbacks {money(clawbacks)}",
+        f"Earned {money(earned)}",
+        f"Draw paid {money(draw)}",
+        f"Payout {money(payout)} {money(ytd_payout)}",
     ]
-    lines = published(data_dir, f"""
+    lines = published(
+        data_dir,
+        f"""
         select line_type, opportunity_id, close_date, credited_amount, band_from, band_to, rate, amount
         from marts.fct_commission_lines
         where employee_number = '{number}' and (
             (plan_id = '{plan}' and period_start = date '{start}')
-            or (line_type = 'uncredited' and period_start between date '{start}' and date '{end}'))""")
+            or (line_type = 'uncredited' and period_start between date '{start}' and date '{end}'))""",
+    )
     for kind, opportunity, closed, line_credit, band_from, band_to, rate, amount in lines:
         if kind == "commission":
-            expected.append(f"{opportunity} {closed} {money(line_credit)} {percent(band_from)} {percent(band_to)} "
-                            f"{percent(rate)} {money(amount)}")
+            expected.append(
+                f"{opportunity} {closed} {money(line_credit)} {percent(band_from)} {percent(band_to)} "
+                f"{percent(rate)} {money(amount)}"
+            )
         elif kind == "uncredited":
             expected.append(f"{opportunity} {closed} {money(line_credit)}")
         else:
@@ -197,10 +226,13 @@ def expected_statement_text(data_dir: Path, statement: tuple) -> list[str]:
 def test_every_statement_equals_the_marts_line_by_line(pack):
     """Current and last closed period of every statement file: summary, year to date and each line."""
     data_dir, as_of = pack["data_dir"], pack["as_of"]
-    statements = published(data_dir, """
+    statements = published(
+        data_dir,
+        """
         select employee_number, plan_id, period_start, period_end, credited_bookings, commission, spiffs,
             clawbacks, earned, draw_paid, payout
-        from marts.fct_commission_statements order by employee_number, period_start""")
+        from marts.fct_commission_statements order by employee_number, period_start""",
+    )
     kinds_seen = set()
     for pdf in sorted((pack["dir"] / "statements").glob("*.pdf")):
         own = [row for row in statements if row[0] == pdf.stem]
@@ -267,8 +299,9 @@ def test_a_rerun_renders_only_the_reports_whose_figures_changed(pack, tmp_path):
     before = {path: path.stat().st_mtime_ns for path in reports.rglob("*.pdf")}
     changed = build_report_pack(database, reports, settings)
     expected = {f"statements/{person}.pdf", "company.pdf", *(f"managers/{m}.pdf" for m in managers_above)}
-    rewritten = {str(path.relative_to(changed.directory)) for path, mtime in before.items()
-                 if path.stat().st_mtime_ns != mtime}
+    rewritten = {
+        str(path.relative_to(changed.directory)) for path, mtime in before.items() if path.stat().st_mtime_ns != mtime
+    }
     assert rewritten == expected
     assert changed.rendered == len(expected)
 
@@ -280,7 +313,8 @@ def test_with_two_tops_of_sales_the_company_report_goes_to_nobody(pack, tmp_path
     second_top = min(boss for boss, line in pack["below"].items() if pack["people"][boss]["Supervisor EID"])
     with duckdb.connect(str(database)) as connection:
         connection.execute(
-            f"update marts.dim_sales_reps set manager_employee_number = null where employee_number = '{second_top}'")
+            f"update marts.dim_sales_reps set manager_employee_number = null where employee_number = '{second_top}'"
+        )
     settings = PackSettings(fiscal_year_start_month=FISCAL_YEAR_START_MONTH, stale_deal_days=30, workers=1)
     built = build_report_pack(database, tmp_path / "reports", settings)
     assert built.company_recipient is None

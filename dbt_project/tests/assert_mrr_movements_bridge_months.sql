@@ -26,10 +26,10 @@ previous_mismatches as (
         mrr.month as month_start,
         count(*) as mismatched_rows
     from mrr
-    left join mrr as prior
-        on prior.customer_id = mrr.customer_id
-        and prior.month = cast(mrr.month - interval 1 month as date)
-    where mrr.previous_mrr <> coalesce(prior.mrr, 0)
+    left join mrr as previous_month
+        on previous_month.customer_id = mrr.customer_id
+        and previous_month.month = cast(mrr.month - interval 1 month as date)
+    where mrr.previous_mrr <> coalesce(previous_month.mrr, 0)
     group by mrr.month
 ),
 

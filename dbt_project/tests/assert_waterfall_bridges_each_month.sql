@@ -16,4 +16,7 @@ where closing_amount <> opening_amount + created_amount + pulled_in_amount - pus
         - won_amount - lost_amount - removed_amount + amount_change
     or least(opening_amount, created_amount, pulled_in_amount, pushed_out_amount, won_amount, lost_amount,
              removed_amount, closing_amount) < 0
-    or (previous_month is not null and (previous_month <> month - interval 1 month or previous_closing <> opening_amount))
+    or (
+        previous_month is not null
+        and (previous_month <> month - interval 1 month or previous_closing <> opening_amount)
+    )

@@ -5,7 +5,6 @@ values that did not parse). A failure lands nothing, blocks everything
 downstream, and names the file, line and column in the check's metadata.
 """
 
-
 import dagster as dg
 
 from ingestion.comp_plans import COMP_PLAN_TABLES
@@ -64,7 +63,8 @@ def build_raw_asset(entity: Entity) -> dg.AssetsDefinition:
         key=key,
         group_name=f"raw_{entity.source}",
         kinds={"parquet", "python"},
-        description=f"{entity.source} export {' / '.join(entity.files)} landed in the raw lake, one Parquet file per delivery.",
+        description=f"{entity.source} export {' / '.join(entity.files)} landed in the raw lake, "
+        "one Parquet file per delivery.",
         check_specs=[
             dg.AssetCheckSpec(
                 name=CHECK_NAME,
@@ -120,15 +120,23 @@ def build_comp_plans_asset() -> dg.AssetsDefinition:
     @dg.multi_asset(
         name="raw_planning_comp_plans",
         specs=[
-            dg.AssetSpec(key, group_name="raw_planning", kinds={"parquet", "python"},
-                         description=f"planning/<delivery>/comp_plans.yaml: the {key.path[-1]} table "
-                         "(a later file replaces the earlier one whole).")
+            dg.AssetSpec(
+                key,
+                group_name="raw_planning",
+                kinds={"parquet", "python"},
+                description=f"planning/<delivery>/comp_plans.yaml: the {key.path[-1]} table "
+                "(a later file replaces the earlier one whole).",
+            )
             for key in keys
         ],
         check_specs=[
-            dg.AssetCheckSpec(COMP_PLANS_CHECK, asset=keys[0], blocking=True,
-                              description="comp_plans.yaml follows the rules of commissions.md: known plans, "
-                              "bands without overlap or gap, no negative rate, no overlapping assignments.")
+            dg.AssetCheckSpec(
+                COMP_PLANS_CHECK,
+                asset=keys[0],
+                blocking=True,
+                description="comp_plans.yaml follows the rules of commissions.md: known plans, "
+                "bands without overlap or gap, no negative rate, no overlapping assignments.",
+            )
         ],
     )
     def raw_comp_plans(context: dg.AssetExecutionContext):
@@ -136,12 +144,20 @@ def build_comp_plans_asset() -> dg.AssetsDefinition:
         try:
             outcome = ingest_comp_plans(settings.exports_dir, settings.lake_dir)
         except ExportError as error:
-            yield dg.AssetCheckResult(check_name=COMP_PLANS_CHECK, asset_key=keys[0], passed=False,
-                                      severity=dg.AssetCheckSeverity.ERROR, metadata={"error": str(error)})
+            yield dg.AssetCheckResult(
+                check_name=COMP_PLANS_CHECK,
+                asset_key=keys[0],
+                passed=False,
+                severity=dg.AssetCheckSeverity.ERROR,
+                metadata={"error": str(error)},
+            )
             raise dg.Failure(description=str(error)) from error
-        yield dg.AssetCheckResult(check_name=COMP_PLANS_CHECK, asset_key=keys[0], passed=True,
-                                  metadata={"deliveries_landed": sorted(outcome.landed),
-                                            "deliveries_already_loaded": len(outcome.unchanged)})
+        yield dg.AssetCheckResult(
+            check_name=COMP_PLANS_CHECK,
+            asset_key=keys[0],
+            passed=True,
+            metadata={"deliveries_landed": sorted(outcome.landed), "deliveries_already_loaded": len(outcome.unchanged)},
+        )
         for key in keys:
             yield dg.MaterializeResult(
                 asset_key=key,
@@ -168,7 +184,10 @@ def quota_holders_known() -> dg.AssetCheckResult:
             "rows": dg.MetadataValue.md("\n".join(f"- {person.describe()}" for person in unknown[:20]) or "none"),
         },
         description=(
-            "quota for an unknown person: " + "; ".join(person.describe() for person in unknown[:5])
+            "quota for an unknown person: "
+            + "; ".join(person.describe() for person in unknown[:5])
             + ". Add the person to the HR export or deliver corrected quotas in a new delivery."
-        ) if unknown else None,
+        )
+        if unknown
+        else None,
     )

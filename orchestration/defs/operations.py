@@ -349,7 +349,9 @@ def freshness_result(source: str, lake_dir: Path, freshness_hours: int, now: dt.
             "hours_since": round(hours_since, 1),
             "freshness_hours": freshness_hours,
         },
-        description=None if passed else (
+        description=None
+        if passed
+        else (
             f"The newest {source} delivery ({newest.delivery}) was loaded {hours_since:.0f} h ago, more than "
             f"{freshness_hours} h: check that the {source} export still reaches the drop folder."
         ),
@@ -366,9 +368,7 @@ def build_freshness_check(source: str) -> dg.AssetChecksDefinition:
     )
     def source_fresh() -> dg.AssetCheckResult:
         settings = load_settings()
-        return freshness_result(
-            source, settings.lake_dir, settings.operations.freshness_hours, dt.datetime.now(dt.UTC)
-        )
+        return freshness_result(source, settings.lake_dir, settings.operations.freshness_hours, dt.datetime.now(dt.UTC))
 
     return source_fresh
 

@@ -1,6 +1,5 @@
 """Publish the marts once every blocking check upstream has passed."""
 
-
 import dagster as dg
 
 from ingestion.settings import load_settings

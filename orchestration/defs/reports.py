@@ -25,13 +25,12 @@ def run_checks_status(instance: dg.DagsterInstance, run_id: str) -> dict:
     """The checks evaluated so far in this run, for the reports' footer."""
     evaluations = [
         record.event_log_entry.dagster_event.event_specific_data
-        for record in instance.get_records_for_run(
-            run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION
-        ).records
+        for record in instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION).records
     ]
     failed = sorted(
         f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
-        for evaluation in evaluations if not evaluation.passed
+        for evaluation in evaluations
+        if not evaluation.passed
     )
     return {"passed": len(evaluations) - len(failed), "failed": len(failed), "failed_names": failed}
 
@@ -53,12 +52,14 @@ def build_report_pack_asset() -> dg.AssetsDefinition:
         context.log.info(f"{len(pack.reports)} reports in {pack.directory}, {pack.rendered} rendered by this run")
         if pack.company_recipient is None:
             context.log.warning("The company report has no recipient: set SALESOPS_HEAD_OF_SALES.")
-        return dg.MaterializeResult(metadata={
-            "index": dg.MetadataValue.path(str(pack.index)),
-            "reports": len(pack.reports),
-            "rendered": pack.rendered,
-            "unchanged": len(pack.reports) - pack.rendered,
-        })
+        return dg.MaterializeResult(
+            metadata={
+                "index": dg.MetadataValue.path(str(pack.index)),
+                "reports": len(pack.reports),
+                "rendered": pack.rendered,
+                "unchanged": len(pack.reports) - pack.rendered,
+            }
+        )
 
     return report_pack
 
@@ -86,11 +87,13 @@ def build_report_emails_asset() -> dg.AssetsDefinition:
                 + "; ".join(f"{r.name} <{r.email}>: {r.refused}" for r in outcome.refused),
                 metadata={"messages_sent": outcome.sent_messages},
             )
-        return dg.MaterializeResult(metadata={
-            "as_of": outcome.as_of,
-            "messages_sent": outcome.sent_messages,
-            "reports_already_sent": outcome.already_sent,
-            "recipients_skipped": sum(1 for recipient in outcome.recipients if recipient.skip_reason),
-        })
+        return dg.MaterializeResult(
+            metadata={
+                "as_of": outcome.as_of,
+                "messages_sent": outcome.sent_messages,
+                "reports_already_sent": outcome.already_sent,
+                "recipients_skipped": sum(1 for recipient in outcome.recipients if recipient.skip_reason),
+            }
+        )
 
     return report_emails

@@ -4,7 +4,6 @@ Nothing here parses the dbt project at import: the project, its manifest and the
 ``@dbt_assets`` definition are made inside cached factories, on first use.
 """
 
-
 import json
 import os
 import subprocess
@@ -59,9 +58,19 @@ def prepare_manifest(settings: Settings | None = None) -> Path:
     project = dbt_project()
     env = {**os.environ, **dbt_environment(settings)}
     completed = subprocess.run(
-        [str(DBT_EXECUTABLE), *dbt_parse_args(settings), "--profiles-dir", str(project.profiles_dir),
-         "--project-dir", str(project.project_dir), "--quiet"],
-        env=env, capture_output=True, text=True, check=False,
+        [
+            str(DBT_EXECUTABLE),
+            *dbt_parse_args(settings),
+            "--profiles-dir",
+            str(project.profiles_dir),
+            "--project-dir",
+            str(project.project_dir),
+            "--quiet",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if completed.returncode != 0:
         raise RuntimeError(f"dbt parse failed:\n{completed.stdout}\n{completed.stderr}")
@@ -70,7 +79,9 @@ def prepare_manifest(settings: Settings | None = None) -> Path:
 
 @cache
 def dbt_resource() -> DbtCliResource:
-    return DbtCliResource(project_dir=dbt_project(), profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=str(DBT_EXECUTABLE))
+    return DbtCliResource(
+        project_dir=dbt_project(), profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=str(DBT_EXECUTABLE)
+    )
 
 
 def manifest_is_stale(project: DbtProject) -> bool:
@@ -100,7 +111,9 @@ def dbt_models() -> dg.AssetsDefinition:
         os.environ.update(dbt_environment(settings))
         (settings.warehouse_dir).mkdir(parents=True, exist_ok=True)
         # A target folder per data dir keeps dbt's partial-parse state between runs.
-        yield from dbt.cli(dbt_build_args(settings), context=context, target_path=settings.data_dir / "dbt-target").stream()
+        yield from dbt.cli(
+            dbt_build_args(settings), context=context, target_path=settings.data_dir / "dbt-target"
+        ).stream()
 
     return salesops_dbt_models
 

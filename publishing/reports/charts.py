@@ -19,7 +19,7 @@ def _svg(chart: alt.TopLevelMixin) -> str:
     spec = chart.configure(font=FONT).configure_view(strokeWidth=0).to_dict()
     svg = vl_convert.vegalite_to_svg(spec)
     # The SVG is inlined in HTML: drop the XML prolog, keep the <svg> element.
-    return svg[svg.index("<svg"):]
+    return svg[svg.index("<svg") :]
 
 
 def kpi_trend(title: str, months: list[dt.date], series: dict[str, list[float | None]], percent: bool) -> str:
@@ -27,7 +27,7 @@ def kpi_trend(title: str, months: list[dt.date], series: dict[str, list[float | 
     values = [
         {"month": month.strftime("%Y-%m"), "value": value, "scope": scope}
         for scope, points in series.items()
-        for month, value in zip(months, points)
+        for month, value in zip(months, points, strict=True)
         if value is not None
     ]
     colours = [TEAM_COLOUR, COMPANY_COLOUR][: len(series)]
@@ -35,11 +35,18 @@ def kpi_trend(title: str, months: list[dt.date], series: dict[str, list[float | 
         alt.Chart(alt.Data(values=values), title=alt.TitleParams(title, anchor="start", fontSize=11))
         .mark_line(point=True)
         .encode(
-            x=alt.X("month:O", title=None, sort=[m.strftime("%Y-%m") for m in months],
-                    axis=alt.Axis(labelAngle=-45, labelFontSize=8)),
+            x=alt.X(
+                "month:O",
+                title=None,
+                sort=[m.strftime("%Y-%m") for m in months],
+                axis=alt.Axis(labelAngle=-45, labelFontSize=8),
+            ),
             y=alt.Y("value:Q", title=None, axis=alt.Axis(format=".0%" if percent else "~s", labelFontSize=8)),
-            color=alt.Color("scope:N", scale=alt.Scale(domain=list(series), range=colours),
-                            legend=alt.Legend(orient="top", title=None, labelFontSize=9)),
+            color=alt.Color(
+                "scope:N",
+                scale=alt.Scale(domain=list(series), range=colours),
+                legend=alt.Legend(orient="top", title=None, labelFontSize=9),
+            ),
         )
         .properties(width=250, height=110)
     )
@@ -53,21 +60,36 @@ def waterfall(month_label: str, movements: list[tuple[str, float]]) -> str:
         is_total = index in (0, len(movements) - 1)
         start, end = (0.0, amount) if is_total else (level, level + amount)
         level = end
-        values.append({
-            "step": label, "order": index, "start": start, "end": end, "amount": amount,
-            "kind": "total" if is_total else ("gain" if amount >= 0 else "loss"),
-        })
+        values.append(
+            {
+                "step": label,
+                "order": index,
+                "start": start,
+                "end": end,
+                "amount": amount,
+                "kind": "total" if is_total else ("gain" if amount >= 0 else "loss"),
+            }
+        )
     chart = (
-        alt.Chart(alt.Data(values=values), title=alt.TitleParams(f"Pipeline waterfall, {month_label}",
-                                                                  anchor="start", fontSize=11))
+        alt.Chart(
+            alt.Data(values=values),
+            title=alt.TitleParams(f"Pipeline waterfall, {month_label}", anchor="start", fontSize=11),
+        )
         .mark_bar()
         .encode(
-            x=alt.X("step:N", sort=[label for label, _ in movements], title=None,
-                    axis=alt.Axis(labelAngle=-30, labelFontSize=9)),
+            x=alt.X(
+                "step:N",
+                sort=[label for label, _ in movements],
+                title=None,
+                axis=alt.Axis(labelAngle=-30, labelFontSize=9),
+            ),
             y=alt.Y("start:Q", title=None, axis=alt.Axis(format="~s", labelFontSize=8)),
             y2="end:Q",
-            color=alt.Color("kind:N", legend=None, scale=alt.Scale(
-                domain=["total", "gain", "loss"], range=[TOTAL_COLOUR, GAIN_COLOUR, LOSS_COLOUR])),
+            color=alt.Color(
+                "kind:N",
+                legend=None,
+                scale=alt.Scale(domain=["total", "gain", "loss"], range=[TOTAL_COLOUR, GAIN_COLOUR, LOSS_COLOUR]),
+            ),
         )
         .properties(width=420, height=170)
     )
@@ -81,19 +103,26 @@ def forecast(segments: list[tuple[str, float]], quota: float | None) -> str:
         values.append({"segment": label, "start": start, "end": start + amount, "row": "This quarter"})
         start += amount
     layers = [
-        alt.Chart(alt.Data(values=values)).mark_bar(height=28).encode(
+        alt.Chart(alt.Data(values=values))
+        .mark_bar(height=28)
+        .encode(
             x=alt.X("start:Q", title=None, axis=alt.Axis(format="~s", labelFontSize=8)),
             x2="end:Q",
             y=alt.Y("row:N", title=None, axis=None),
-            color=alt.Color("segment:N", sort=[label for label, _ in segments],
-                            scale=alt.Scale(domain=[label for label, _ in segments],
-                                            range=["#1f5fa8", "#4f8fd6", "#9cc3ee", "#d7e6f7"]),
-                            legend=alt.Legend(orient="bottom", title=None, labelFontSize=9)),
+            color=alt.Color(
+                "segment:N",
+                sort=[label for label, _ in segments],
+                scale=alt.Scale(
+                    domain=[label for label, _ in segments], range=["#1f5fa8", "#4f8fd6", "#9cc3ee", "#d7e6f7"]
+                ),
+                legend=alt.Legend(orient="bottom", title=None, labelFontSize=9),
+            ),
         )
     ]
     if quota:
         layers.append(
-            alt.Chart(alt.Data(values=[{"quota": quota}])).mark_rule(color="#222", strokeDash=[4, 3], strokeWidth=2)
+            alt.Chart(alt.Data(values=[{"quota": quota}]))
+            .mark_rule(color="#222", strokeDash=[4, 3], strokeWidth=2)
             .encode(x="quota:Q")
         )
     chart = alt.layer(*layers, title=alt.TitleParams("Forecast vs quota", anchor="start", fontSize=11))

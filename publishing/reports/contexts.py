@@ -76,11 +76,17 @@ def _attainment_rows(data: ReportData, members: list[tuple[str, int]]) -> list[d
         if figures is None:
             continue
         value = attainment(figures["credited_bookings"], figures["effective_quota"])
-        rows.append({
-            **_person(data, number), "depth": depth,
-            "full_quota": figures["full_quota"], "effective_quota": figures["effective_quota"],
-            "credited_bookings": figures["credited_bookings"], "attainment": value, "band": attainment_band(value),
-        })
+        rows.append(
+            {
+                **_person(data, number),
+                "depth": depth,
+                "full_quota": figures["full_quota"],
+                "effective_quota": figures["effective_quota"],
+                "credited_bookings": figures["credited_bookings"],
+                "attainment": value,
+                "band": attainment_band(value),
+            }
+        )
     return rows
 
 
@@ -90,12 +96,17 @@ def _team_rollups(data: ReportData, managers: list[tuple[str, int]]) -> list[dic
         team = data.team_attainment.get(number)
         if team is None:
             continue
-        rows.append({
-            **_person(data, number), "depth": depth,
-            "people_with_statements": team["people_with_statements"],
-            "effective_quota": team["effective_quota"], "credited_bookings": team["credited_bookings"],
-            "attainment": team["attainment"], "band": attainment_band(team["attainment"]),
-        })
+        rows.append(
+            {
+                **_person(data, number),
+                "depth": depth,
+                "people_with_statements": team["people_with_statements"],
+                "effective_quota": team["effective_quota"],
+                "credited_bookings": team["credited_bookings"],
+                "attainment": team["attainment"],
+                "band": attainment_band(team["attainment"]),
+            }
+        )
     return rows
 
 
@@ -104,24 +115,26 @@ def _waterfall(data: ReportData, owners: set[str] | None) -> list[dict]:
         return [{column: row[column] for column in ("month", *WATERFALL_MOVEMENTS)} for row in data.company_waterfall]
     months: dict[dt.date, dict] = {}
     for row in data.owned_by("waterfall", owners):
-        month = months.setdefault(row["month"], {"month": row["month"], **{c: ZERO for c in WATERFALL_MOVEMENTS}})
+        month = months.setdefault(row["month"], {"month": row["month"], **dict.fromkeys(WATERFALL_MOVEMENTS, ZERO)})
         for column in WATERFALL_MOVEMENTS:
             month[column] += row[column]
     # Months in which the team had no pipeline closing in the quarter show as zeros.
     for row in data.company_waterfall:
-        months.setdefault(row["month"], {"month": row["month"], **{c: ZERO for c in WATERFALL_MOVEMENTS}})
+        months.setdefault(row["month"], {"month": row["month"], **dict.fromkeys(WATERFALL_MOVEMENTS, ZERO)})
     return [months[month] for month in sorted(months)]
 
 
 def _forecast(data: ReportData, owners: set[str] | None, won: Decimal, quota: Decimal) -> dict:
-    amounts = {category: ZERO for category in FORECAST_CATEGORIES}
-    deals = {category: 0 for category in FORECAST_CATEGORIES}
+    amounts = dict.fromkeys(FORECAST_CATEGORIES, ZERO)
+    deals = dict.fromkeys(FORECAST_CATEGORIES, 0)
     for row in data.owned_by("forecast", owners):
         if row["forecast_category"] in amounts:
             amounts[row["forecast_category"]] += row["amount"] or ZERO
             deals[row["forecast_category"]] += row["deals"]
     return {
-        "credited_so_far": won, "effective_quota": quota, "attainment": attainment(won, quota),
+        "credited_so_far": won,
+        "effective_quota": quota,
+        "attainment": attainment(won, quota),
         "categories": [
             {"category": category, "amount": amounts[category], "deals": deals[category]}
             for category in FORECAST_CATEGORIES
@@ -149,12 +162,18 @@ def _statement_summaries(data: ReportData, members: list[tuple[str, int]]) -> li
     for number, depth in members:
         for statement in data.current_and_last_closed(number):
             if statement["period_start"] <= data.as_of <= statement["period_end"]:
-                rows.append({
-                    **_person(data, number), "depth": depth, "plan_id": statement["plan_id"],
-                    "period_start": statement["period_start"], "period_end": statement["period_end"],
-                    "attainment": statement["attainment"], "band": attainment_band(statement["attainment"]),
-                    **{figure: statement[figure] for figure in STATEMENT_FIGURES},
-                })
+                rows.append(
+                    {
+                        **_person(data, number),
+                        "depth": depth,
+                        "plan_id": statement["plan_id"],
+                        "period_start": statement["period_start"],
+                        "period_end": statement["period_end"],
+                        "attainment": statement["attainment"],
+                        "band": attainment_band(statement["attainment"]),
+                        **{figure: statement[figure] for figure in STATEMENT_FIGURES},
+                    }
+                )
     return rows
 
 
@@ -210,10 +229,14 @@ def team_context(data: ReportData, manager: str | None, checks: dict | None, com
 def _roster_row(data: ReportData, number: str, depth: int) -> dict:
     person = data.hierarchy.people[number]
     return {
-        **_person(data, number), "depth": depth,
+        **_person(data, number),
+        "depth": depth,
         "manager": data.hierarchy.people[person.manager_employee_number].name
-        if person.manager_employee_number in data.hierarchy.people else None,
-        "hire_date": person.hire_date, "termination_date": person.termination_date, "is_active": person.is_active,
+        if person.manager_employee_number in data.hierarchy.people
+        else None,
+        "hire_date": person.hire_date,
+        "termination_date": person.termination_date,
+        "is_active": person.is_active,
     }
 
 
@@ -222,21 +245,23 @@ def statement_context(data: ReportData, employee_number: str, checks: dict | Non
     statements = []
     for statement in data.current_and_last_closed(employee_number):
         lines = data.statement_lines(statement)
-        statements.append({
-            "label": "Current period" if statement["period_end"] >= data.as_of else "Last closed period",
-            "plan_id": statement["plan_id"],
-            "period_start": statement["period_start"],
-            "period_end": statement["period_end"],
-            "is_assigned": statement["is_assigned"],
-            "attainment": statement["attainment"],
-            "band": attainment_band(statement["attainment"]),
-            **{figure: statement[figure] for figure in STATEMENT_FIGURES},
-            "lines": {
-                line_type: [line for line in lines if line["line_type"] == line_type]
-                for line_type in ("commission", "uncredited", "spiff", "clawback", "draw")
-            },
-            "year_to_date": data.year_to_date(employee_number, statement),
-        })
+        statements.append(
+            {
+                "label": "Current period" if statement["period_end"] >= data.as_of else "Last closed period",
+                "plan_id": statement["plan_id"],
+                "period_start": statement["period_start"],
+                "period_end": statement["period_end"],
+                "is_assigned": statement["is_assigned"],
+                "attainment": statement["attainment"],
+                "band": attainment_band(statement["attainment"]),
+                **{figure: statement[figure] for figure in STATEMENT_FIGURES},
+                "lines": {
+                    line_type: [line for line in lines if line["line_type"] == line_type]
+                    for line_type in ("commission", "uncredited", "spiff", "clawback", "draw")
+                },
+                "year_to_date": data.year_to_date(employee_number, statement),
+            }
+        )
     return {
         "kind": "statement",
         "recipient": _person(data, employee_number),

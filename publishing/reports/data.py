@@ -31,12 +31,26 @@ TREND_MONTHS = 12
 TOP_OPEN_DEALS = 10
 FORECAST_CATEGORIES = ("Commit", "Best Case", "Pipeline")
 WATERFALL_MOVEMENTS = (
-    "opening_amount", "created_amount", "pulled_in_amount", "pushed_out_amount", "won_amount", "lost_amount",
-    "removed_amount", "amount_change", "closing_amount",
+    "opening_amount",
+    "created_amount",
+    "pulled_in_amount",
+    "pushed_out_amount",
+    "won_amount",
+    "lost_amount",
+    "removed_amount",
+    "amount_change",
+    "closing_amount",
 )
 STATEMENT_FIGURES = (
-    "effective_quota", "credited_bookings", "commission", "spiffs", "clawbacks", "earned", "draw_paid",
-    "draw_balance", "payout",
+    "effective_quota",
+    "credited_bookings",
+    "commission",
+    "spiffs",
+    "clawbacks",
+    "earned",
+    "draw_paid",
+    "draw_balance",
+    "payout",
 )
 YEAR_TO_DATE_FIGURES = ("credited_bookings", "commission", "spiffs", "clawbacks", "earned", "draw_paid", "payout")
 
@@ -69,7 +83,7 @@ class FiscalCalendar:
 def _rows(connection: duckdb.DuckDBPyConnection, sql: str, parameters: list | None = None) -> list[dict]:
     cursor = connection.execute(sql, parameters or [])
     names = [column[0] for column in cursor.description]
-    return [dict(zip(names, row)) for row in cursor.fetchall()]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 def attainment(credited: Decimal | None, quota: Decimal | None) -> Decimal | None:
@@ -98,7 +112,9 @@ class ReportData:
 
     # ------------------------------------------------------------------ reading
     def _read(self, connection: duckdb.DuckDBPyConnection) -> None:
-        deliveries = _rows(connection, "select * from marts.rpt_deliveries order by source_name, table_name, delivery_id")
+        deliveries = _rows(
+            connection, "select * from marts.rpt_deliveries order by source_name, table_name, delivery_id"
+        )
         if not deliveries:
             raise RuntimeError("marts.rpt_deliveries is empty: the publication was built from no delivery.")
         self.as_of: dt.date = deliveries[0]["as_of_date"]
@@ -109,20 +125,27 @@ class ReportData:
         self.next_quarter_start = add_months(self.quarter_start, 3)
         self.trend_months = [add_months(self.month, offset) for offset in range(-TREND_MONTHS + 1, 1)]
 
-        self.hierarchy = Hierarchy([
-            Person(**row)
-            for row in _rows(
-                connection,
-                "select employee_number, name, title, manager_employee_number, hire_date, termination_date, "
-                "is_active from marts.dim_sales_reps",
-            )
-        ])
+        self.hierarchy = Hierarchy(
+            [
+                Person(**row)
+                for row in _rows(
+                    connection,
+                    "select employee_number, name, title, manager_employee_number, hire_date, termination_date, "
+                    "is_active from marts.dim_sales_reps",
+                )
+            ]
+        )
         self._read_attainment(connection)
         self._read_pipeline(connection)
         self._read_kpis(connection)
         self._read_statements(connection)
-        self._pipeline = {"waterfall": self.waterfall_by_owner, "forecast": self.forecast_by_owner,
-                          "open": self.open_deals, "slipped": self.slipped_deals, "stale": self.stale_deals}
+        self._pipeline = {
+            "waterfall": self.waterfall_by_owner,
+            "forecast": self.forecast_by_owner,
+            "open": self.open_deals,
+            "slipped": self.slipped_deals,
+            "stale": self.stale_deals,
+        }
         self._owned = {name: _index_by_owner(rows) for name, rows in self._pipeline.items()}
 
     def _read_attainment(self, connection) -> None:
@@ -140,7 +163,8 @@ class ReportData:
             row["manager_employee_number"]: row
             for row in _rows(
                 connection,
-                "select * from marts.rpt_team_attainment where quarter_start = ?", [self.quarter_start],
+                "select * from marts.rpt_team_attainment where quarter_start = ?",
+                [self.quarter_start],
             )
         }
 
@@ -179,8 +203,13 @@ class ReportData:
             "and now_.snapshot_date = ? "
             "where before.snapshot_date = ? and before.close_date between ? and ? and now_.close_date > ? "
             "order by now_.amount desc nulls last, now_.opportunity_id",
-            [self.as_of, self.month - dt.timedelta(days=1), self.month, add_months(self.month, 1) - dt.timedelta(days=1),
-             add_months(self.month, 1) - dt.timedelta(days=1)],
+            [
+                self.as_of,
+                self.month - dt.timedelta(days=1),
+                self.month,
+                add_months(self.month, 1) - dt.timedelta(days=1),
+                add_months(self.month, 1) - dt.timedelta(days=1),
+            ],
         )
         # Stale: open at the as-of date with no change of stage, amount, probability, close date or forecast
         # category since the last day that changed any of them (or since the deal's first snapshot).
@@ -195,7 +224,8 @@ class ReportData:
                     snapshots.*,
                     lag(row(stage_name, amount, probability, close_date, forecast_category))
                         over (partition by snapshots.opportunity_id order by snapshot_date) as previous_state,
-                    lag(snapshot_date) over (partition by snapshots.opportunity_id order by snapshot_date) as previous_day
+                    lag(snapshot_date)
+                        over (partition by snapshots.opportunity_id order by snapshot_date) as previous_day
                 from marts.fct_pipeline_snapshots as snapshots
                 semi join open_now using (opportunity_id)
             ),
@@ -204,7 +234,8 @@ class ReportData:
                 from days
                 where previous_state is null
                     or previous_day <> snapshot_date - interval 1 day
-                    or previous_state is distinct from row(stage_name, amount, probability, close_date, forecast_category)
+                    or previous_state
+                        is distinct from row(stage_name, amount, probability, close_date, forecast_category)
                 group by opportunity_id
             )
             select days.opportunity_id, days.owner_employee_number, days.stage_name, days.amount, days.close_date,
@@ -263,9 +294,12 @@ class ReportData:
         if owners is None:
             return self._pipeline[rows]
         index = self._owned[rows]
-        return [row for _, row in sorted(
-            (entry for owner in owners for entry in index.get(owner, ())), key=lambda entry: entry[0]
-        )]
+        return [
+            row
+            for _, row in sorted(
+                (entry for owner in owners for entry in index.get(owner, ())), key=lambda entry: entry[0]
+            )
+        ]
 
     def current_and_last_closed(self, employee_number: str) -> list[dict]:
         """The statements of the plan period holding the as-of date, then of the last period closed before it."""
@@ -280,7 +314,8 @@ class ReportData:
         number = statement["employee_number"]
         key = (number, statement["plan_id"], statement["period_start"])
         return self.lines.get(key, []) + [
-            line for line in self.uncredited.get(number, [])
+            line
+            for line in self.uncredited.get(number, [])
             if statement["period_start"] <= line["period_start"] <= statement["period_end"]
         ]
 
@@ -288,7 +323,8 @@ class ReportData:
         """Sums over the person's statements from the fiscal year's start through this statement's period."""
         year_start = self.calendar.year_start(statement["period_start"])
         included = [
-            s for s in self.statements.get(employee_number, [])
+            s
+            for s in self.statements.get(employee_number, [])
             if year_start <= s["period_start"] <= statement["period_start"]
         ]
         totals = {figure: sum((s[figure] for s in included), Decimal("0.00")) for figure in YEAR_TO_DATE_FIGURES}

@@ -108,17 +108,30 @@ class DeliveryLog:
         if not path.exists():
             return set()
         with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as reader:
-            return set(reader.execute(
-                "select report_key, figures_hash, employee_number from delivery_log where as_of_date = ?", [as_of]
-            ).fetchall())
+            return set(
+                reader.execute(
+                    "select report_key, figures_hash, employee_number from delivery_log where as_of_date = ?", [as_of]
+                ).fetchall()
+            )
 
     def record(self, as_of: str, recipient: Recipient, message_id: str) -> None:
         sent_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         with self.connection:
             self.connection.executemany(
                 "insert or ignore into delivery_log values (?, ?, ?, ?, ?, ?, ?, ?)",
-                [(as_of, report["key"], report["figures_hash"], recipient.employee_number, recipient.email,
-                  report["pdf"], message_id, sent_at) for report in recipient.reports],
+                [
+                    (
+                        as_of,
+                        report["key"],
+                        report["figures_hash"],
+                        recipient.employee_number,
+                        recipient.email,
+                        report["pdf"],
+                        message_id,
+                        sent_at,
+                    )
+                    for report in recipient.reports
+                ],
             )
 
     def close(self) -> None:
@@ -161,20 +174,30 @@ def attachment_name(report: dict, as_of: str) -> str:
 
 
 def _message(smtp: SmtpSettings, pack_dir: Path, as_of: str, recipient: Recipient):
-    html = environment().get_template("email.html.j2").render(
-        recipient=recipient, as_of=as_of, titles=REPORT_TITLES, money=money, percent=percent, ratio=ratio,
-        decimal=Decimal,
+    html = (
+        environment()
+        .get_template("email.html.j2")
+        .render(
+            recipient=recipient,
+            as_of=as_of,
+            titles=REPORT_TITLES,
+            money=money,
+            percent=percent,
+            ratio=ratio,
+            decimal=Decimal,
+        )
     )
     names = [attachment_name(report, as_of) for report in recipient.reports]
     lines = [f"Hello {recipient.name},", "", f"Your salesops reports with data as of {as_of} are attached:"]
-    lines += [f"- {REPORT_TITLES[report['kind']]}: {name}" for report, name in zip(recipient.reports, names)]
+    named = list(zip(recipient.reports, names, strict=True))
+    lines += [f"- {REPORT_TITLES[report['kind']]}: {name}" for report, name in named]
     return compose(
         smtp,
         to=recipient.email,
         subject=f"Your salesops reports as of {as_of}",
         text="\n".join(lines) + "\n",
         html=html,
-        attachments=[Attachment(pack_dir / report["pdf"], name) for report, name in zip(recipient.reports, names)],
+        attachments=[Attachment(pack_dir / report["pdf"], name) for report, name in named],
     )
 
 
@@ -208,14 +231,18 @@ def deliver_reports(pack_dir: Path, lake_dir: Path, smtp: SmtpSettings, dry_run:
 def describe(outcome: DeliveryOutcome, dry_run: bool) -> list[str]:
     """Lines for the terminal: each recipient, their attachments, and what was skipped."""
     verb = "would send" if dry_run else "sent"
-    lines = [f"reports as of {outcome.as_of}: {len(outcome.to_send)} recipient(s) to email, "
-             f"{outcome.already_sent} report(s) already sent earlier"]
+    lines = [
+        f"reports as of {outcome.as_of}: {len(outcome.to_send)} recipient(s) to email, "
+        f"{outcome.already_sent} report(s) already sent earlier"
+    ]
     for recipient in outcome.recipients:
         if recipient.skip_reason:
             lines.append(f"  skip  {recipient.name} ({recipient.employee_number}): {recipient.skip_reason}")
         elif recipient.refused:
-            lines.append(f"  REFUSED  {recipient.name} <{recipient.email}>: {recipient.refused} "
-                         "(not logged: a re-run tries again)")
+            lines.append(
+                f"  REFUSED  {recipient.name} <{recipient.email}>: {recipient.refused} "
+                "(not logged: a re-run tries again)"
+            )
         else:
             attachments = ", ".join(attachment_name(report, outcome.as_of) for report in recipient.reports)
             lines.append(f"  {verb}  {recipient.name} <{recipient.email}>: {attachments}")

@@ -69,12 +69,18 @@ def _headline(context: dict) -> dict:
     """The few figures an email body shows (the PDF carries the rest)."""
     if context["kind"] == "statement":
         current = context["statements"][0] if context["statements"] else None
-        return {} if current is None else {
-            "label": current["label"], "plan_id": current["plan_id"],
-            "period": f"{current['period_start']} – {current['period_end']}",
-            "attainment": str(current["attainment"]) if current["attainment"] is not None else None,
-            "earned": str(current["earned"]), "payout": str(current["payout"]),
-        }
+        return (
+            {}
+            if current is None
+            else {
+                "label": current["label"],
+                "plan_id": current["plan_id"],
+                "period": f"{current['period_start']} – {current['period_end']}",
+                "attainment": str(current["attainment"]) if current["attainment"] is not None else None,
+                "earned": str(current["earned"]),
+                "payout": str(current["payout"]),
+            }
+        )
     forecast = context["forecast"]
     return {
         "quarter": context["period"]["quarter_label"],
@@ -94,21 +100,32 @@ def _planned_reports(
     planned = [("company", head, "company", team_context(data, head, checks, company=True))]
     for manager in hierarchy.managers:
         planned.append(("manager", manager, f"managers/{manager}", team_context(data, manager, checks)))
-    for person in sorted(data.statements, key=lambda number: (hierarchy.people[number].name
-                                                              if number in hierarchy.people else "", number)):
+    for person in sorted(
+        data.statements,
+        key=lambda number: (hierarchy.people[number].name if number in hierarchy.people else "", number),
+    ):
         if data.current_and_last_closed(person):
             planned.append(("statement", person, f"statements/{person}", statement_context(data, person, checks)))
     entries = []
     for kind, number, stem, context in planned:
-        entries.append(({
-            "key": kind if kind == "company" else f"{kind}:{number}", "kind": kind,
-            # The company report reaches no one until there is a single head of sales (or the setting names one).
-            "recipient_employee_number": number,
-            "recipient_name": context["recipient"]["name"],
-            "html": f"{stem}.html", "pdf": f"{stem}.pdf",
-            "render_hash": render_hash(context), "figures_hash": figures_hash(context),
-            "headline": _headline(context),
-        }, context))
+        entries.append(
+            (
+                {
+                    "key": kind if kind == "company" else f"{kind}:{number}",
+                    "kind": kind,
+                    # The company report reaches no one until there is a single head of sales
+                    # (or the setting names one).
+                    "recipient_employee_number": number,
+                    "recipient_name": context["recipient"]["name"],
+                    "html": f"{stem}.html",
+                    "pdf": f"{stem}.pdf",
+                    "render_hash": render_hash(context),
+                    "figures_hash": figures_hash(context),
+                    "headline": _headline(context),
+                },
+                context,
+            )
+        )
     return entries, head
 
 
@@ -120,8 +137,9 @@ def _previous_hashes(directory: Path) -> dict[str, str]:
     return {report["key"]: report.get("render_hash") for report in json.loads(manifest.read_text("utf-8"))["reports"]}
 
 
-def build_report_pack(published_database: Path, reports_dir: Path, settings: PackSettings,
-                      checks: dict | None = None) -> ReportPack:
+def build_report_pack(
+    published_database: Path, reports_dir: Path, settings: PackSettings, checks: dict | None = None
+) -> ReportPack:
     """Render the pack of the current publication; reports whose data did not change are kept as they are."""
     data = ReportData(published_database, settings.fiscal_year_start_month, settings.stale_deal_days)
     directory = reports_dir / data.as_of.isoformat()
@@ -131,15 +149,20 @@ def build_report_pack(published_database: Path, reports_dir: Path, settings: Pac
         (context, directory / entry["html"], directory / entry["pdf"])
         for entry, context in planned
         if previous.get(entry["key"]) != entry["render_hash"]
-        or not (directory / entry["html"]).exists() or not (directory / entry["pdf"]).exists()
+        or not (directory / entry["html"]).exists()
+        or not (directory / entry["pdf"]).exists()
     ]
     _render_all(to_render, settings.workers)
     pack = ReportPack(directory, [entry for entry, _ in planned], len(to_render), head)
     _remove_dropped_reports(directory, pack.reports)
-    write_atomically(directory / "index.html", render_index(
-        data.as_of, pack.reports, pack.rendered, unassigned_company=head is None).encode("utf-8"))
-    write_atomically(directory / MANIFEST, json.dumps(
-        {"as_of": data.as_of.isoformat(), "reports": pack.reports}, indent=2).encode("utf-8"))
+    write_atomically(
+        directory / "index.html",
+        render_index(data.as_of, pack.reports, pack.rendered, unassigned_company=head is None).encode("utf-8"),
+    )
+    write_atomically(
+        directory / MANIFEST,
+        json.dumps({"as_of": data.as_of.isoformat(), "reports": pack.reports}, indent=2).encode("utf-8"),
+    )
     return pack
 
 

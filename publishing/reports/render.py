@@ -86,17 +86,20 @@ def _team_charts(context: dict) -> dict:
     latest = context["waterfall"][-1] if context["waterfall"] else None
     waterfall_svg = ""
     if latest:
-        waterfall_svg = charts.waterfall(latest["month"].strftime("%B %Y"), [
-            ("Opening", float(latest["opening_amount"])),
-            ("Created", float(latest["created_amount"])),
-            ("Pulled in", float(latest["pulled_in_amount"])),
-            ("Pushed out", -float(latest["pushed_out_amount"])),
-            ("Won", -float(latest["won_amount"])),
-            ("Lost", -float(latest["lost_amount"])),
-            ("Removed", -float(latest["removed_amount"])),
-            ("Amount change", float(latest["amount_change"])),
-            ("Closing", float(latest["closing_amount"])),
-        ])
+        waterfall_svg = charts.waterfall(
+            latest["month"].strftime("%B %Y"),
+            [
+                ("Opening", float(latest["opening_amount"])),
+                ("Created", float(latest["created_amount"])),
+                ("Pulled in", float(latest["pulled_in_amount"])),
+                ("Pushed out", -float(latest["pushed_out_amount"])),
+                ("Won", -float(latest["won_amount"])),
+                ("Lost", -float(latest["lost_amount"])),
+                ("Removed", -float(latest["removed_amount"])),
+                ("Amount change", float(latest["amount_change"])),
+                ("Closing", float(latest["closing_amount"])),
+            ],
+        )
     forecast = context["forecast"]
     return {
         "waterfall": waterfall_svg,
@@ -124,19 +127,31 @@ def _as_image(svg: str) -> str:
 
 
 def _render_html(context: dict, charts: dict) -> str:
-    return environment().get_template(TEMPLATES[context["kind"]]).render(
-        context=context,
-        title=REPORT_TITLES[context["kind"]],
-        css=stylesheet(),
-        charts=charts,
-        max_listed=MAX_LISTED_DEALS,
+    return (
+        environment()
+        .get_template(TEMPLATES[context["kind"]])
+        .render(
+            context=context,
+            title=REPORT_TITLES[context["kind"]],
+            css=stylesheet(),
+            charts=charts,
+            max_listed=MAX_LISTED_DEALS,
+        )
     )
 
 
 def render_index(as_of: dt.date, reports: list[dict], rendered: int, unassigned_company: bool) -> str:
-    return environment().get_template("index.html.j2").render(
-        as_of=as_of, reports=reports, rendered=rendered, css=stylesheet(), unassigned_company=unassigned_company,
-        titles=REPORT_TITLES,
+    return (
+        environment()
+        .get_template("index.html.j2")
+        .render(
+            as_of=as_of,
+            reports=reports,
+            rendered=rendered,
+            css=stylesheet(),
+            unassigned_company=unassigned_company,
+            titles=REPORT_TITLES,
+        )
     )
 
 
@@ -163,12 +178,19 @@ def render_report(context: dict, html_path: Path, pdf_path: Path) -> None:
 
     charts = _team_charts(context) if context["kind"] in ("manager", "company") else {}
     write_atomically(html_path, _render_html(context, charts).encode("utf-8"))
-    printable_charts = {
-        "waterfall": _as_image(charts["waterfall"]), "forecast": _as_image(charts["forecast"]),
-        "trends": [_as_image(chart) for chart in charts["trends"]],
-    } if charts else {}
+    printable_charts = (
+        {
+            "waterfall": _as_image(charts["waterfall"]),
+            "forecast": _as_image(charts["forecast"]),
+            "trends": [_as_image(chart) for chart in charts["trends"]],
+        }
+        if charts
+        else {}
+    )
     fonts, parsed_stylesheet = _pdf_resources()
     # The PDF takes the stylesheet parsed once rather than the HTML's inline copy.
-    printable = weasyprint.HTML(string=_render_html(context, printable_charts).replace(
-        f"<style>{stylesheet()}</style>", "", 1), base_url=str(html_path.parent))
+    printable = weasyprint.HTML(
+        string=_render_html(context, printable_charts).replace(f"<style>{stylesheet()}</style>", "", 1),
+        base_url=str(html_path.parent),
+    )
     write_atomically(pdf_path, printable.write_pdf(font_config=fonts, stylesheets=[parsed_stylesheet]))

@@ -35,5 +35,6 @@ inner join cancellations on cancellations.opportunity_id = earned_lines.opportun
 inner join {{ ref('stg_planning__comp_plans') }} as plans on plans.plan_id = earned_lines.plan_id
 cross join {{ ref('int_run_as_of') }} as as_of
 where plans.clawback_days is not null
-    and cancellations.canceled_date between earned_lines.close_date and earned_lines.close_date + cast(plans.clawback_days as integer)
+    and cancellations.canceled_date
+            between earned_lines.close_date and earned_lines.close_date + cast(plans.clawback_days as integer)
     and cancellations.canceled_date <= as_of.as_of_date

@@ -89,7 +89,10 @@ pieces as (
         bands.band_from,
         bands.band_to,
         bands.rate,
-        least(credits.credit_before + credits.credited_amount, coalesce(bands.money_to, credits.credit_before + credits.credited_amount))
+        least(
+            credits.credit_before + credits.credited_amount,
+            coalesce(bands.money_to, credits.credit_before + credits.credited_amount)
+        )
             - greatest(credits.credit_before, bands.money_from) as piece
     from credits
     inner join bands

@@ -42,7 +42,8 @@ select
     assignments.plan_id,
     assignments.plan_period,
     case
-        when assignments.plan_id is not null then {{ plan_period_start('assignments.plan_period', 'people.close_date') }}
+        when assignments.plan_id is not null
+                then {{ plan_period_start('assignments.plan_period', 'people.close_date') }}
         else cast(date_trunc('month', people.close_date) as date)
     end as period_start
 from people

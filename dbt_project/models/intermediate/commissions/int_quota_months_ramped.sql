@@ -20,7 +20,7 @@ month_ramps as (
         and coalesce(assignments.end_date, date '9999-12-31') >= quota_months.month_start
     qualify row_number() over (
         partition by quota_months.employee_number, quota_months.month_start
-        order by assignments.start_date desc, assignments.plan_id
+        order by assignments.start_date desc, assignments.plan_id asc
     ) = 1
 ),
 

@@ -19,7 +19,7 @@ months as (
         {#- cents x 3 / months covered: exact, as a quarter's three months hold one third each. -#}
         cast(quotas.quota_amount * 100 as hugeint) * (3 // quotas.months_covered) as quota_thirds_of_cents
     from quotas
-    cross join (select unnest(range(3)) as month_offset) as offsets
+    cross join range(3) as offsets (month_offset)
     where offsets.month_offset < quotas.months_covered
 )
 

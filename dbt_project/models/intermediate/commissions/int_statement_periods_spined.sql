@@ -26,7 +26,7 @@ period_months as (
         periods.*,
         cast(periods.period_start + to_months(offsets.month_offset) as date) as month_start
     from periods
-    cross join (select unnest(range(3)) as month_offset) as offsets
+    cross join range(3) as offsets (month_offset)
     where offsets.month_offset < case periods.plan_period when 'month' then 1 else 3 end
 )
 

@@ -41,7 +41,9 @@ statements as (
         spine.employee_number,
         spine.plan_id,
         spine.period_start,
-        coalesce(quota_periods.period_end, {{ plan_period_end('plans.plan_period', 'spine.period_start') }}) as period_end,
+        coalesce(
+            quota_periods.period_end, {{ plan_period_end('plans.plan_period', 'spine.period_start') }}
+        ) as period_end,
         coalesce(quota_periods.full_quota, 0) as full_quota,
         coalesce(quota_periods.effective_quota, 0) as effective_quota,
         coalesce(credited.credited_bookings, 0) as credited_bookings,
@@ -53,7 +55,9 @@ statements as (
         {#- A statement that exists only for a clawback after the assignment ended has no draw. -#}
         case when quota_periods.period_start is not null then plans.draw_amount end as draw_amount,
         plans.draw_recoverable,
-        row_number() over (partition by spine.employee_number, spine.plan_id order by spine.period_start) as period_number
+        row_number() over (
+            partition by spine.employee_number, spine.plan_id order by spine.period_start
+        ) as period_number
     from spine
     inner join {{ ref('stg_planning__comp_plans') }} as plans on plans.plan_id = spine.plan_id
     left join quota_periods
@@ -75,7 +79,7 @@ drawn as (
         statements.*,
         {{ draw_outcome('statements', '0') }}
     from statements
-    where period_number = 1
+    where statements.period_number = 1
 
     union all
 

@@ -38,9 +38,7 @@ sales_people as (
         end as monthly_pay
     from {{ ref('stg_hr__employees') }}
     where hire_date is not null
-        and department in (
-            {%- for department in var('sales_departments') %}{{ dbt.string_literal(department) }}{% if not loop.last %}, {% endif %}{% endfor -%}
-        )
+        and department in ({{ sales_departments() }})
 ),
 
 sales_pay as (
@@ -63,20 +61,20 @@ sales_pay as (
 commissions as (
     select cast(date_trunc('month', period_end) as date) as month, sum(earned) as commission_earned
     from {{ ref('fct_commission_statements') }}
-    group by 1
+    group by date_trunc('month', period_end)
 ),
 
 marketing as (
     select month_start as month, sum(amount) as marketing_spend
     from {{ ref('stg_planning__marketing_spends') }}
-    group by 1
+    group by month_start
 ),
 
 new_customers as (
     select month, count(*) as new_customers
     from {{ ref('fct_mrr_monthly') }}
     where movement = 'new'
-    group by 1
+    group by month
 ),
 
 revenue as (

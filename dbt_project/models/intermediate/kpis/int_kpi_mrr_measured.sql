@@ -83,7 +83,7 @@ facts as (
         case when mrr_rows.movement = 'churn' then 1 else 0 end,
         0, 0, 0, 0
     from mrr_rows
-    cross join (select unnest(range(12)) as month_offset) as offsets
+    cross join range(12) as offsets (month_offset)
     where mrr_rows.movement = 'churn'
 
     union all
@@ -93,7 +93,7 @@ facts as (
         cast(mrr_rows.month + to_months(offsets.month_offset + 1) as date),
         0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0
     from mrr_rows
-    cross join (select unnest(range(12)) as month_offset) as offsets
+    cross join range(12) as offsets (month_offset)
     where mrr_rows.mrr > 0
 
     union all

@@ -8,7 +8,9 @@ with lines as (
 ),
 
 managers as (
-    select distinct manager_employee_number from lines where depth > 0
+    select distinct manager_employee_number
+    from lines
+    where depth > 0
 )
 
 select 'company' as scope_type, cast(null as varchar) as scope_id, employee_number
@@ -22,5 +24,5 @@ inner join managers on managers.manager_employee_number = lines.manager_employee
 
 union all
 
-select 'rep', employee_number, employee_number
+select 'rep', employee_number as scope_id, employee_number
 from {{ ref('dim_sales_reps') }}

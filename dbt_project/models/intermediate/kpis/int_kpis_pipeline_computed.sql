@@ -12,8 +12,9 @@
     forecast_accuracy: 1 - |committed - bookings| / bookings, committed = open
     deals in Commit closing in M on the snapshot of M's first day. -#}
 with months as (
-    select month, least(month_end, (select as_of_date from {{ ref('int_run_as_of') }})) as measured_on
-    from {{ ref('int_kpi_months_spined') }}
+    select months.month, least(months.month_end, as_of.as_of_date) as measured_on
+    from {{ ref('int_kpi_months_spined') }} as months
+    cross join {{ ref('int_run_as_of') }} as as_of
 ),
 
 scope_list as (
@@ -73,7 +74,8 @@ quota_facts as (
         sum(quotas.effective_numerator) / {{ effective_quota_denominator() }} / 100 as next_quarter_quota
     from months
     inner join {{ ref('int_quota_months_ramped') }} as quotas
-        on {{ fiscal_quarter_start('quotas.month_start') }} = {{ fiscal_quarter_start('months.month') }} + interval 3 month
+        on {{ fiscal_quarter_start('quotas.month_start') }}
+            = {{ fiscal_quarter_start('months.month') }} + interval 3 month
     group by all
 ),
 
@@ -97,7 +99,8 @@ facts as (
         null as committed, null as next_quarter_quota, null as leads_created, null as leads_converted
     from opportunity_facts
     union all by name
-    select employee_number, month, open_pipeline, weighted_pipeline, open_deals, next_quarter_pipeline from snapshot_facts
+    select employee_number, month, open_pipeline, weighted_pipeline, open_deals, next_quarter_pipeline
+    from snapshot_facts
     union all by name
     select employee_number, month, committed from committed_facts
     union all by name

@@ -13,7 +13,7 @@ history as (
     select
         histories.*,
         first_seen.first_delivery_id,
-        cast(changed_at as date) as changed_date,
+        cast(histories.changed_at as date) as changed_date,
         row_number() over (
             partition by histories.opportunity_id, cast(histories.changed_at as date)
             order by histories.changed_at desc, histories.opportunity_history_id desc
@@ -24,11 +24,14 @@ history as (
 ),
 
 day_end_states as (
-    select * from history where recency_in_day = 1
+    select * from history
+    where recency_in_day = 1
 ),
 
 opportunities as (
-    select opportunities.opportunity_id, opportunities.owner_user_id, opportunities.opportunity_type, users.employee_number
+    select
+        opportunities.opportunity_id, opportunities.owner_user_id, opportunities.opportunity_type,
+        users.employee_number
     from {{ ref('stg_crm__opportunities') }} as opportunities
     left join {{ ref('stg_crm__users') }} as users on users.user_id = opportunities.owner_user_id
 )

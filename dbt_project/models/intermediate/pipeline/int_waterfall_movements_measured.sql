@@ -29,7 +29,8 @@ opening as (
 closing_states as (
     select
         windows.quarter_start, windows.quarter_end, windows.month_start, windows.closing_date,
-        states.opportunity_id, states.owner_employee_number, states.created_date, states.is_closed, states.is_won, states.close_date,
+        states.opportunity_id, states.owner_employee_number, states.created_date,
+        states.is_closed, states.is_won, states.close_date,
         states.deleted_date is not null and states.deleted_date <= windows.closing_date as is_removed,
         coalesce(states.amount, 0) as amount
     from windows

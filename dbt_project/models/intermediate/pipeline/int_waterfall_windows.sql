@@ -23,7 +23,7 @@ quarter_months as (
         cast(quarters.quarter_start + interval 3 month - interval 1 day as date) as quarter_end,
         cast(quarters.quarter_start + to_months(offsets.month_offset) as date) as month_start
     from quarters
-    cross join (select unnest(range(-3, 3)) as month_offset) as offsets
+    cross join range(-3, 3) as offsets (month_offset)
 ),
 
 windows as (
@@ -34,7 +34,7 @@ windows as (
     from quarter_months
     cross join as_of
     where quarter_months.month_start <= as_of.as_of_date
-        and quarter_months.month_start >= (select date_trunc('month', min(valid_from)) from states)
+        and quarter_months.month_start >= (select date_trunc('month', min(states.valid_from)) from states)
 )
 
 select * from windows

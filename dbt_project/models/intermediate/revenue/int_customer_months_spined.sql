@@ -1,3 +1,5 @@
+-- sqlfluff:ignore:parsing
+-- (sqlfluff's DuckDB dialect does not parse the `lambda a, b:` syntax of DuckDB 1.3+.)
 {#- MRR per Stripe customer per month (marts.md, fct_mrr_monthly): the items of
     the subscriptions live on the month's last day, normalised to a month
     (int_subscription_items_normalized), summed exactly and rounded half-up to

@@ -32,7 +32,7 @@ first_day as (
         -- history first delivered since the last build, dated on an existing day
         coalesce((
             select min(valid_from) from states
-            where first_delivery_id > (select max(built_from_delivery_id) from {{ this }})
+            where first_delivery_id > (select max(built.built_from_delivery_id) from {{ this }} as built)
         ), date '9999-12-31'),
         -- deletions of opportunities still shown on or after their deletion date
         coalesce((
@@ -63,7 +63,7 @@ select
     cast(states.amount * states.probability as decimal(18, 2)) as weighted_amount,
     states.close_date,
     states.created_date,
-    (select delivery_id from latest_delivery) as built_from_delivery_id
+    (select latest_delivery.delivery_id from latest_delivery) as built_from_delivery_id
 from days
 inner join states
     on days.day >= states.valid_from

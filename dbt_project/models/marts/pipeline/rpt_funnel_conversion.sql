@@ -12,12 +12,13 @@ with as_of as (
 ),
 
 funnel_steps as (
-    select * from (values
+    select steps.funnel_step, steps.step_order
+    from (values
         ('lead', 1),
         ('prospect', 2),
         ('opportunity', 3),
         ('customer', 4)
-    ) as funnel_steps (funnel_step, step_order)
+    ) as steps (funnel_step, step_order)
 ),
 
 stages as (
@@ -75,7 +76,9 @@ opportunities_reached as (
     step was not skipped), it is left with the first later change to a stage
     of a later step or to a lost stage. -#}
 step_entries as (
-    select history.opportunity_id, funnel_steps.funnel_step, funnel_steps.step_order, min(history.change_seq) as entry_seq
+    select
+        history.opportunity_id, funnel_steps.funnel_step, funnel_steps.step_order,
+        min(history.change_seq) as entry_seq
     from history
     inner join funnel_steps
         on funnel_steps.funnel_step in ('prospect', 'opportunity')
@@ -112,8 +115,10 @@ opportunity_step_members as (
     select
         opportunities_reached.cohort_month,
         funnel_steps.funnel_step,
-        case when funnel_steps.funnel_step <> 'customer' then opportunities_reached.reached_rank > funnel_steps.step_order end
-            as has_advanced,
+        case
+            when funnel_steps.funnel_step <> 'customer'
+                then opportunities_reached.reached_rank > funnel_steps.step_order
+        end as has_advanced,
         opportunities_reached.reached_rank >= 4 as has_won,
         days_in_opportunity_steps.days_in_step
     from opportunities_reached
@@ -174,7 +179,7 @@ counted as (
         count(days_in_step) as exited,
         median(days_in_step) as median_days_in_step
     from step_members
-    group by 1, 2
+    group by cohort_month, funnel_step
 )
 
 select

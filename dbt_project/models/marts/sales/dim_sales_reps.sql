@@ -14,7 +14,7 @@ crm_users as (
         user_id,
         row_number() over (
             partition by employee_number
-            order by is_active desc, created_at desc, user_id
+            order by is_active desc, created_at desc, user_id asc
         ) as preference
     from {{ ref('stg_crm__users') }}
     where employee_number is not null
@@ -26,9 +26,7 @@ in_sales as (
     left join crm_users
         on crm_users.employee_number = employees.employee_number
         and crm_users.preference = 1
-    where employees.department in (
-        {%- for department in var('sales_departments') %}{{ dbt.string_literal(department) }}{% if not loop.last %}, {% endif %}{% endfor -%}
-    )
+    where employees.department in ({{ sales_departments() }})
         or crm_users.user_id is not null
 ),
 

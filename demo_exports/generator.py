@@ -13,7 +13,7 @@ output depends on set or hash ordering. Standard library + openpyxl only.
 
 Usage::
 
-    python -m ingestion.demo --out /tmp/exports --scale 1 --seed 7 --as-of 2026-11-26
+    python -m demo_exports --out /tmp/exports --scale 1 --seed 7 --as-of 2026-11-26
 """
 
 from __future__ import annotations
@@ -66,12 +66,23 @@ SEGMENT_WEIGHTS = (45, 35, 20)
 SEGMENT_BASE_AMOUNT = {"SMB": 12000, "Mid-Market": 32000, "Enterprise": 80000}
 TYPE_AMOUNT_FACTOR = {NB: 1.0, EB: 0.45, RENEWAL: 0.85}
 
-INDUSTRIES = ("Technology", "Financial Services", "Healthcare", "Manufacturing", "Retail", "Education",
-              "Media", "Logistics", "Energy", "Hospitality", "Telecommunications", "Government")
+INDUSTRIES = (
+    "Technology",
+    "Financial Services",
+    "Healthcare",
+    "Manufacturing",
+    "Retail",
+    "Education",
+    "Media",
+    "Logistics",
+    "Energy",
+    "Hospitality",
+    "Telecommunications",
+    "Government",
+)
 COUNTRIES = {
     "AMER": (("United States", 78), ("Canada", 12), ("Mexico", 5), ("Brazil", 5)),
-    "EMEA": (("United Kingdom", 35), ("Germany", 25), ("France", 15), ("Netherlands", 10),
-             ("Sweden", 8), ("Spain", 7)),
+    "EMEA": (("United Kingdom", 35), ("Germany", 25), ("France", 15), ("Netherlands", 10), ("Sweden", 8), ("Spain", 7)),
 }
 LOCATIONS = {
     "AMER": ("New York, NY", "San Francisco, CA", "Austin, TX", "Chicago, IL", "Remote - US", "Toronto, ON"),
@@ -80,31 +91,237 @@ LOCATIONS = {
 DIVISIONS = {"AMER": "Americas", "EMEA": "EMEA"}
 
 FIRST_NAMES = (
-    "Olivia", "Liam", "Emma", "Noah", "Ava", "Elijah", "Sophia", "James", "Isabella", "Lucas", "Mia", "Mateo",
-    "Amelia", "Benjamin", "Harper", "Henry", "Evelyn", "Theodore", "Abigail", "Jack", "Emily", "Levi",
-    "Ella", "Alexander", "Elizabeth", "Jackson", "Camila", "Daniel", "Luna", "Michael", "Sofia", "Samuel",
-    "Avery", "Sebastian", "Mila", "Owen", "Aria", "Ethan", "Scarlett", "Aiden", "Penelope", "Wyatt",
-    "Layla", "Julian", "Chloe", "David", "Victoria", "Leo", "Madison", "Asher", "Eleanor", "Gabriel",
-    "Grace", "Carter", "Nora", "Isaac", "Riley", "Jayden", "Zoey", "Priya", "Arjun", "Mei", "Wei", "Fatima",
-    "Omar", "Sven", "Ingrid", "Lars", "Chiara", "Marco", "Aisha", "Kwame", "Yuki", "Hiro", "Ana", "Diego",
+    "Olivia",
+    "Liam",
+    "Emma",
+    "Noah",
+    "Ava",
+    "Elijah",
+    "Sophia",
+    "James",
+    "Isabella",
+    "Lucas",
+    "Mia",
+    "Mateo",
+    "Amelia",
+    "Benjamin",
+    "Harper",
+    "Henry",
+    "Evelyn",
+    "Theodore",
+    "Abigail",
+    "Jack",
+    "Emily",
+    "Levi",
+    "Ella",
+    "Alexander",
+    "Elizabeth",
+    "Jackson",
+    "Camila",
+    "Daniel",
+    "Luna",
+    "Michael",
+    "Sofia",
+    "Samuel",
+    "Avery",
+    "Sebastian",
+    "Mila",
+    "Owen",
+    "Aria",
+    "Ethan",
+    "Scarlett",
+    "Aiden",
+    "Penelope",
+    "Wyatt",
+    "Layla",
+    "Julian",
+    "Chloe",
+    "David",
+    "Victoria",
+    "Leo",
+    "Madison",
+    "Asher",
+    "Eleanor",
+    "Gabriel",
+    "Grace",
+    "Carter",
+    "Nora",
+    "Isaac",
+    "Riley",
+    "Jayden",
+    "Zoey",
+    "Priya",
+    "Arjun",
+    "Mei",
+    "Wei",
+    "Fatima",
+    "Omar",
+    "Sven",
+    "Ingrid",
+    "Lars",
+    "Chiara",
+    "Marco",
+    "Aisha",
+    "Kwame",
+    "Yuki",
+    "Hiro",
+    "Ana",
+    "Diego",
 )
 LAST_NAMES = (
-    "Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "Rodriguez", "Martinez",
-    "Hernandez", "Lopez", "Gonzalez", "Wilson", "Anderson", "Thomas", "Taylor", "Moore", "Jackson", "Martin",
-    "Lee", "Perez", "Thompson", "White", "Harris", "Sanchez", "Clark", "Ramirez", "Lewis", "Robinson",
-    "Walker", "Young", "Allen", "King", "Wright", "Scott", "Torres", "Nguyen", "Hill", "Flores", "Green",
-    "Adams", "Nelson", "Baker", "Hall", "Rivera", "Campbell", "Mitchell", "Carter", "Roberts", "Patel",
-    "Kim", "Chen", "Singh", "Okafor", "Muller", "Schmidt", "Rossi", "Dubois", "Jensen", "Larsen", "Novak",
-    "O'Brien", "Kowalski", "Tanaka", "Silva", "Costa", "Murphy", "Kelly", "Sullivan", "Bauer", "Weber",
+    "Smith",
+    "Johnson",
+    "Williams",
+    "Brown",
+    "Jones",
+    "Garcia",
+    "Miller",
+    "Davis",
+    "Rodriguez",
+    "Martinez",
+    "Hernandez",
+    "Lopez",
+    "Gonzalez",
+    "Wilson",
+    "Anderson",
+    "Thomas",
+    "Taylor",
+    "Moore",
+    "Jackson",
+    "Martin",
+    "Lee",
+    "Perez",
+    "Thompson",
+    "White",
+    "Harris",
+    "Sanchez",
+    "Clark",
+    "Ramirez",
+    "Lewis",
+    "Robinson",
+    "Walker",
+    "Young",
+    "Allen",
+    "King",
+    "Wright",
+    "Scott",
+    "Torres",
+    "Nguyen",
+    "Hill",
+    "Flores",
+    "Green",
+    "Adams",
+    "Nelson",
+    "Baker",
+    "Hall",
+    "Rivera",
+    "Campbell",
+    "Mitchell",
+    "Carter",
+    "Roberts",
+    "Patel",
+    "Kim",
+    "Chen",
+    "Singh",
+    "Okafor",
+    "Muller",
+    "Schmidt",
+    "Rossi",
+    "Dubois",
+    "Jensen",
+    "Larsen",
+    "Novak",
+    "O'Brien",
+    "Kowalski",
+    "Tanaka",
+    "Silva",
+    "Costa",
+    "Murphy",
+    "Kelly",
+    "Sullivan",
+    "Bauer",
+    "Weber",
 )
-COMPANY_A = ("Blue", "North", "Bright", "Silver", "Red", "Summit", "Apex", "Clear", "Green", "Iron", "Swift",
-             "Harbor", "Pine", "Cedar", "Golden", "Rapid", "Stellar", "Quantum", "Vertex", "Nimbus", "Atlas",
-             "Crescent", "Evergreen", "Granite", "Lumen", "Nova", "Orbit", "Pioneer", "Prairie", "Redwood",
-             "Sierra", "Solar", "Tidal", "Urban", "Vista", "Willow", "Zenith", "Coastal", "Alpine", "Beacon")
-COMPANY_B = ("Logic", "Works", "Dynamics", "Systems", "Health", "Foods", "Analytics", "Freight", "Capital",
-             "Retail", "Labs", "Networks", "Energy", "Media", "Robotics", "Software", "Partners", "Supply",
-             "Motors", "Pharma", "Bank", "Insurance", "Textiles", "Studios", "Logistics", "Metrics", "Cloud",
-             "Devices", "Outfitters", "Brewing", "Foundry", "Learning", "Clinics", "Realty", "Aero", "Marine")
+COMPANY_A = (
+    "Blue",
+    "North",
+    "Bright",
+    "Silver",
+    "Red",
+    "Summit",
+    "Apex",
+    "Clear",
+    "Green",
+    "Iron",
+    "Swift",
+    "Harbor",
+    "Pine",
+    "Cedar",
+    "Golden",
+    "Rapid",
+    "Stellar",
+    "Quantum",
+    "Vertex",
+    "Nimbus",
+    "Atlas",
+    "Crescent",
+    "Evergreen",
+    "Granite",
+    "Lumen",
+    "Nova",
+    "Orbit",
+    "Pioneer",
+    "Prairie",
+    "Redwood",
+    "Sierra",
+    "Solar",
+    "Tidal",
+    "Urban",
+    "Vista",
+    "Willow",
+    "Zenith",
+    "Coastal",
+    "Alpine",
+    "Beacon",
+)
+COMPANY_B = (
+    "Logic",
+    "Works",
+    "Dynamics",
+    "Systems",
+    "Health",
+    "Foods",
+    "Analytics",
+    "Freight",
+    "Capital",
+    "Retail",
+    "Labs",
+    "Networks",
+    "Energy",
+    "Media",
+    "Robotics",
+    "Software",
+    "Partners",
+    "Supply",
+    "Motors",
+    "Pharma",
+    "Bank",
+    "Insurance",
+    "Textiles",
+    "Studios",
+    "Logistics",
+    "Metrics",
+    "Cloud",
+    "Devices",
+    "Outfitters",
+    "Brewing",
+    "Foundry",
+    "Learning",
+    "Clinics",
+    "Realty",
+    "Aero",
+    "Marine",
+)
 COMPANY_END = ("", "", " Inc.", ", Inc.", " LLC", " Ltd", " Group", " Co.", " GmbH", " Holdings", " Corp.")
 
 PRODUCTS = ("Platform", "Seats", "Support Plus")
@@ -112,9 +329,17 @@ NB_NAME_SUFFIX = ("New Business", "Platform", "Analytics Suite", "Initial Deploy
 EB_NAME_SUFFIX = ("Expansion", "Add-on Seats", "Upsell - Analytics", "Additional Business Unit")
 
 TASK_SUBJECTS = (
-    ("Call", "Call"), ("Discovery call", "Call"), ("Follow-up call", "Call"), ("Email", "Email"),
-    ("Sent proposal", "Email"), ("Follow up", "Email"), ("Demo", "Meeting"), ("Pricing discussion", "Meeting"),
-    ("Contract review", "Meeting"), ("Intro meeting", "Meeting"), ("Check-in", "Other"),
+    ("Call", "Call"),
+    ("Discovery call", "Call"),
+    ("Follow-up call", "Call"),
+    ("Email", "Email"),
+    ("Sent proposal", "Email"),
+    ("Follow up", "Email"),
+    ("Demo", "Meeting"),
+    ("Pricing discussion", "Meeting"),
+    ("Contract review", "Meeting"),
+    ("Intro meeting", "Meeting"),
+    ("Check-in", "Other"),
     ("Update opportunity notes", "Other"),
 )
 QUIRKY_TASK_SUBJECTS = (
@@ -223,7 +448,7 @@ def _sf_checksum(id15: str) -> str:
     out = []
     for i in range(3):
         bits = 0
-        for j, ch in enumerate(id15[5 * i:5 * i + 5]):
+        for j, ch in enumerate(id15[5 * i : 5 * i + 5]):
             if "A" <= ch <= "Z":
                 bits |= 1 << j
         out.append(_SF_SUFFIX[bits])
@@ -243,7 +468,7 @@ class _SfIds:
         return id15 + _sf_checksum(id15)
 
 
-_STRIPE_SPACE = 62 ** 14
+_STRIPE_SPACE = 62**14
 _STRIPE_MULT = 0x9E3779B97F4A7C15 % _STRIPE_SPACE  # odd and not a multiple of 31: a bijection mod 62**14
 if _STRIPE_MULT % 2 == 0 or _STRIPE_MULT % 31 == 0:  # pragma: no cover - guards the constant
     _STRIPE_MULT += 1
@@ -275,7 +500,7 @@ def _bool(value: bool) -> str:
 
 
 def _round_to(value: float, step: int) -> int:
-    return int(round(value / step)) * step
+    return round(value / step) * step
 
 
 # --------------------------------------------------------------------------------------
@@ -284,8 +509,26 @@ def _round_to(value: float, step: int) -> int:
 
 
 class _Person:
-    __slots__ = ("eid", "first", "last", "email", "kind", "region", "hire", "term", "term_d2", "status",
-                 "pay_rate", "pay_per", "variable", "history", "user_id", "perf", "segment", "dept")
+    __slots__ = (
+        "dept",
+        "eid",
+        "email",
+        "first",
+        "hire",
+        "history",
+        "kind",
+        "last",
+        "pay_per",
+        "pay_rate",
+        "perf",
+        "region",
+        "segment",
+        "status",
+        "term",
+        "term_d2",
+        "user_id",
+        "variable",
+    )
 
     def __init__(self, eid, first, last, email, kind, region, hire, dept):
         self.eid, self.first, self.last, self.email = eid, first, last, email
@@ -336,16 +579,56 @@ class _Person:
 
 
 class _Account:
-    __slots__ = ("id", "name", "slug", "segment", "region", "country", "industry", "employees", "revenue",
-                 "owner", "created_ts", "deleted", "is_customer", "first_win_ts", "busy_until", "territory",
-                 "has_won", "first_win_source", "last_mod_ts")
+    __slots__ = (
+        "busy_until",
+        "country",
+        "created_ts",
+        "deleted",
+        "employees",
+        "first_win_source",
+        "first_win_ts",
+        "has_won",
+        "id",
+        "industry",
+        "is_customer",
+        "last_mod_ts",
+        "name",
+        "owner",
+        "region",
+        "revenue",
+        "segment",
+        "slug",
+        "territory",
+    )
 
 
 class _Opp:
-    __slots__ = ("idx", "id", "created_ts", "created_day", "outcome", "close_day", "close_ts", "end_day",
-                 "account", "type", "source", "owner0", "owner", "amount", "path", "region", "name",
-                 "deleted", "d2_deleted", "null_init", "last_mod", "lead_id", "stage", "split")
-
+    __slots__ = (
+        "account",
+        "amount",
+        "close_day",
+        "close_ts",
+        "created_day",
+        "created_ts",
+        "d2_deleted",
+        "deleted",
+        "end_day",
+        "id",
+        "idx",
+        "last_mod",
+        "lead_id",
+        "name",
+        "null_init",
+        "outcome",
+        "owner",
+        "owner0",
+        "path",
+        "region",
+        "source",
+        "split",
+        "stage",
+        "type",
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -389,7 +672,7 @@ class _Generator:
 
     def _csv(self, source: str, delivery: str, name: str, header, bom: bool = False):
         path = self._path(source, delivery, name)
-        handle = open(path, "w", newline="", encoding="utf-8-sig" if bom else "utf-8")
+        handle = open(path, "w", newline="", encoding="utf-8-sig" if bom else "utf-8")  # noqa: SIM115 (the caller closes it)
         writer = csv.writer(handle, lineterminator="\r\n")
         writer.writerow(header)
         return handle, writer
@@ -474,8 +757,14 @@ class _Generator:
         self.directors = []
         for i in range(n_dir):
             region = dir_regions[i]
-            d = new_person("director", region, start - self._between(300, 1400), "Sales",
-                           f"Director of Sales, {DIVISIONS[region]}", vp.eid)
+            d = new_person(
+                "director",
+                region,
+                start - self._between(300, 1400),
+                "Sales",
+                f"Director of Sales, {DIVISIONS[region]}",
+                vp.eid,
+            )
             d.pay_rate = float(_round_to(rng.uniform(165000, 195000), 500))
             d.variable = float(_round_to(rng.uniform(80000, 110000), 500))
             self.directors.append(d)
@@ -586,10 +875,12 @@ class _Generator:
                     break
 
         # A few people outside sales.
-        depts = (("Finance", "Director of Finance", "Financial Analyst"),
-                 ("Engineering", "VP of Engineering", "Software Engineer"),
-                 ("Marketing", "Director of Marketing", "Marketing Manager"),
-                 ("People", "Head of People", "HR Generalist"))
+        depts = (
+            ("Finance", "Director of Finance", "Financial Analyst"),
+            ("Engineering", "VP of Engineering", "Software Engineer"),
+            ("Marketing", "Director of Marketing", "Marketing Manager"),
+            ("People", "Head of People", "HR Generalist"),
+        )
         heads = {}
         self.others = []
         for k in range(n_other):
@@ -615,7 +906,7 @@ class _Generator:
             staff[0].term = self._between(max(staff[0].hire + 90, start + 60), D1 - 20)
             staff[0].status = "Terminated"
 
-        self.sales_people = [vp] + self.directors + self.managers + self.reps
+        self.sales_people = [vp, *self.directors, *self.managers, *self.reps]
         self.by_eid = {p.eid: p for p in self.people}
 
         # D2: one active, tenured AE leaves (reported in the next night's partial HR export).
@@ -623,8 +914,9 @@ class _Generator:
         self.d2_leaver = candidates[-1] if candidates else None
         if self.d2_leaver is not None:
             self.d2_leaver.term_d2 = self.D2
-        promotable = [r for r in self.reps if r.term is None and r.title == "Account Executive"
-                      and r is not self.d2_leaver]
+        promotable = [
+            r for r in self.reps if r.term is None and r.title == "Account Executive" and r is not self.d2_leaver
+        ]
         self.d2_promoted = promotable[0] if promotable else None
 
     def build_users(self) -> None:
@@ -658,7 +950,13 @@ class _Generator:
             self.role_of[r.eid] = self.rep_role[r.supervisor]
         self.system_users = [
             (sf.new("005"), "Integration User", "integration@northwind-demo.com", "", "Integration"),
-            (sf.new("005"), "Sales Ops Admin", "salesops-admin@northwind-demo.com", self.admin_role, "System Administrator"),
+            (
+                sf.new("005"),
+                "Sales Ops Admin",
+                "salesops-admin@northwind-demo.com",
+                self.admin_role,
+                "System Administrator",
+            ),
         ]
 
     # ================================================================ rep selection
@@ -673,10 +971,15 @@ class _Generator:
             for r in self.reps:
                 if r.hire <= ws and (r.term is None or r.term >= we):
                     title = r.title_at(ws)
-                    weight = 0.6 if title == "Sales Development Representative" else (
-                        1.25 if title == "Senior Account Executive" else 1.0)
+                    weight = (
+                        0.6
+                        if title == "Sales Development Representative"
+                        else (1.25 if title == "Senior Account Executive" else 1.0)
+                    )
                     tenure_months = (ws - r.hire) / 30.4
-                    weight *= 0.25 if tenure_months < 1 else 0.5 if tenure_months < 2 else 0.75 if tenure_months < 3 else 1.0
+                    weight *= (
+                        0.25 if tenure_months < 1 else 0.5 if tenure_months < 2 else 0.75 if tenure_months < 3 else 1.0
+                    )
                     weight *= r.perf
                     if r.status == "Part-Time":
                         weight *= 0.5
@@ -696,8 +999,9 @@ class _Generator:
             return self.rng.choice(active)
         return reps[min(bisect.bisect_left(cum, self.rng.random() * total), len(reps) - 1)]
 
-    def pick_rep_near(self, day: int, supervisor: str, exclude: _Person | None = None,
-                      hired_by: int | None = None) -> _Person:
+    def pick_rep_near(
+        self, day: int, supervisor: str, exclude: _Person | None = None, hired_by: int | None = None
+    ) -> _Person:
         """A rep active in ``day``'s week, preferably of ``supervisor``'s team (and employed since ``hired_by``)."""
         reps, _, _ = self._bucket(day)
         reps = [r for r in reps if r is not exclude]
@@ -726,7 +1030,7 @@ class _Generator:
         else:
             a.segment = rng.choices(SEGMENTS, SEGMENT_WEIGHTS)[0]
         a.region = owner.region
-        names, weights = zip(*COUNTRIES[a.region])
+        names, weights = zip(*COUNTRIES[a.region], strict=True)
         a.country = rng.choices(names, weights)[0]
         a.industry = rng.choice(INDUSTRIES)
         lo, hi = {"SMB": (10, 200), "Mid-Market": (200, 2000), "Enterprise": (2000, 50000)}[a.segment]
@@ -844,7 +1148,7 @@ class _Generator:
             base = SEGMENT_BASE_AMOUNT[acct.segment] * TYPE_AMOUNT_FACTOR[typ]
             if owner.title_at(cday) == "Sales Development Representative":
                 base *= 0.5
-            base *= owner.perf ** 0.3
+            base *= owner.perf**0.3
             o.amount = max(1000, _round_to(base * rng.lognormvariate(0, 0.45), 250))
             s0 = 0 if rng.random() < 0.7 else 1
             if outcome == WON:
@@ -854,7 +1158,7 @@ class _Generator:
                 path.append(WON_STAGE)
             elif outcome == LOST:
                 m = max(s0, rng.choices((0, 1, 2, 3), (30, 30, 25, 15))[0])
-                path = list(range(s0, m + 1)) + [LOST_STAGE]
+                path = [*list(range(s0, m + 1)), LOST_STAGE]
             else:
                 c = max(s0, rng.choices((0, 1, 2, 3), (30, 30, 25, 15))[0])
                 path = list(range(s0, c + 1))
@@ -890,8 +1194,10 @@ class _Generator:
             o.deleted = True
 
         # A few big New Business wins (SPIFF triggers).
-        big = sorted((o for o in self.opps if o.outcome == WON and o.type == NB and not o.deleted),
-                     key=lambda o: (-o.amount, o.idx))
+        big = sorted(
+            (o for o in self.opps if o.outcome == WON and o.type == NB and not o.deleted),
+            key=lambda o: (-o.amount, o.idx),
+        )
         need = max(2, round(0.004 * n))
         for o in big[:need]:
             if o.amount < 100000:
@@ -927,9 +1233,19 @@ class _Generator:
     # ================================================================ CRM: leads
     def build_leads(self) -> None:
         rng = self.rng
-        leads = []  # [created_ts, first, last, company, title, email, status, source, owner_id, conv_day, acct, opp, deleted]
-        titles = ("VP Operations", "Head of IT", "CFO", "Director of Sales", "Procurement Manager", "CTO",
-                  "Operations Manager", "Founder")
+        # Each lead: [created_ts, first, last, company, title, email, status, source, owner_id, conv_day, acct, opp,
+        # deleted]
+        leads = []
+        titles = (
+            "VP Operations",
+            "Head of IT",
+            "CFO",
+            "Director of Sales",
+            "Procurement Manager",
+            "CTO",
+            "Operations Manager",
+            "Founder",
+        )
         for o in self.opps:
             if o.type != NB or o.deleted or o.d2_deleted or rng.random() >= 0.45:
                 continue
@@ -937,9 +1253,26 @@ class _Generator:
             if lc >= o.created_ts:
                 lc = o.created_ts - 600
             first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
-            email = f"{re.sub(r'[^a-z]', '', first.lower())}.{re.sub(r'[^a-z]', '', last.lower())}@{o.account.slug}.example"
-            leads.append([lc, first, last, o.account.name, rng.choice(titles), email, "Closed - Converted",
-                          o.source, o.owner0.user_id, o.created_day, o.account.id, o, False])
+            email = (
+                f"{re.sub(r'[^a-z]', '', first.lower())}.{re.sub(r'[^a-z]', '', last.lower())}@{o.account.slug}.example"
+            )
+            leads.append(
+                [
+                    lc,
+                    first,
+                    last,
+                    o.account.name,
+                    rng.choice(titles),
+                    email,
+                    "Closed - Converted",
+                    o.source,
+                    o.owner0.user_id,
+                    o.created_day,
+                    o.account.id,
+                    o,
+                    False,
+                ]
+            )
         n_other = round(1.1 * len(self.opps))
         for _ in range(n_other):
             day = self._sample_day(self.start, self.D1)
@@ -949,20 +1282,55 @@ class _Generator:
             if age < 30:
                 status = "Open - Not Contacted" if r < 0.4 else "Working - Contacted"
             else:
-                status = ("Closed - Not Converted" if r < 0.8 else "Working - Contacted" if r < 0.95
-                          else "Open - Not Contacted")
+                status = (
+                    "Closed - Not Converted"
+                    if r < 0.8
+                    else "Working - Contacted"
+                    if r < 0.95
+                    else "Open - Not Contacted"
+                )
             owner = self.pick_rep(day)
             first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
             company = self._company(unique=False)
             slug = re.sub(r"[^a-z0-9]+", "", company.lower())[:24]
             email = f"{re.sub(r'[^a-z]', '', first.lower())}.{re.sub(r'[^a-z]', '', last.lower())}@{slug}.example"
             source = rng.choices(LEAD_SOURCES, NB_SOURCE_WEIGHTS)[0]
-            leads.append([ts, first, last, company, rng.choice(titles), email, status, source, owner.user_id,
-                          None, "", None, rng.random() < 0.003])
+            leads.append(
+                [
+                    ts,
+                    first,
+                    last,
+                    company,
+                    rng.choice(titles),
+                    email,
+                    status,
+                    source,
+                    owner.user_id,
+                    None,
+                    "",
+                    None,
+                    rng.random() < 0.003,
+                ]
+            )
         leads.sort(key=lambda row: (row[0], row[3], row[1], row[2]))
-        header = ["Id", "IsDeleted", "FirstName", "LastName", "Company", "Title", "Email", "Status", "LeadSource",
-                  "OwnerId", "CreatedDate", "IsConverted", "ConvertedDate", "ConvertedAccountId",
-                  "ConvertedOpportunityId", "Rating"]
+        header = [
+            "Id",
+            "IsDeleted",
+            "FirstName",
+            "LastName",
+            "Company",
+            "Title",
+            "Email",
+            "Status",
+            "LeadSource",
+            "OwnerId",
+            "CreatedDate",
+            "IsConverted",
+            "ConvertedDate",
+            "ConvertedAccountId",
+            "ConvertedOpportunityId",
+            "Rating",
+        ]
         handle, w = self._csv("crm", self.d1_dir, "Lead.csv", header, bom=True)
         with handle:
             for row in leads:
@@ -972,9 +1340,26 @@ class _Generator:
                     opp.lead_id = lid
                 converted = opp is not None
                 rating = "Hot" if converted else rng.choice(("Warm", "Cold", ""))
-                w.writerow((lid, _bool(row[12]), row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8],
-                            _iso(row[0]), _bool(converted), _dstr(row[9]) if converted else "", row[10],
-                            opp.id if converted else "", rating))
+                w.writerow(
+                    (
+                        lid,
+                        _bool(row[12]),
+                        row[1],
+                        row[2],
+                        row[3],
+                        row[4],
+                        row[5],
+                        row[6],
+                        row[7],
+                        row[8],
+                        _iso(row[0]),
+                        _bool(converted),
+                        _dstr(row[9]) if converted else "",
+                        row[10],
+                        opp.id if converted else "",
+                        rating,
+                    )
+                )
 
     # ================================================================ CRM: history + tasks (streamed)
     def _events(self, o: _Opp):
@@ -1025,7 +1410,7 @@ class _Generator:
         stage = path[0]
         states = [(c, stage, None if o.null_init else amt, ec)]
         pushes_done = 0
-        for kind, t in zip(kinds, times):
+        for kind, t in zip(kinds, times, strict=False):
             if kind == "s":
                 pos += 1
                 stage = path[pos]
@@ -1052,10 +1437,32 @@ class _Generator:
 
     def write_history_and_tasks(self) -> None:
         rng = self.rng
-        hist_header = ["Id", "OpportunityId", "StageName", "Amount", "Probability", "ForecastCategory",
-                       "CloseDate", "ExpectedRevenue", "CreatedDate", "IsDeleted"]
-        task_header = ["Id", "IsDeleted", "OwnerId", "WhoId", "WhatId", "Subject", "Type", "Status", "Priority",
-                       "ActivityDate", "IsClosed", "CreatedDate"]
+        hist_header = [
+            "Id",
+            "OpportunityId",
+            "StageName",
+            "Amount",
+            "Probability",
+            "ForecastCategory",
+            "CloseDate",
+            "ExpectedRevenue",
+            "CreatedDate",
+            "IsDeleted",
+        ]
+        task_header = [
+            "Id",
+            "IsDeleted",
+            "OwnerId",
+            "WhoId",
+            "WhatId",
+            "Subject",
+            "Type",
+            "Status",
+            "Priority",
+            "ActivityDate",
+            "IsClosed",
+            "CreatedDate",
+        ]
         hh, hw = self._csv("crm", self.d1_dir, "OpportunityHistory.csv", hist_header, bom=True)
         th, tw = self._csv("crm", self.d1_dir, "Task.csv", task_header, bom=True)
         sf_new = self.sf.new
@@ -1065,9 +1472,20 @@ class _Generator:
             for o in self.opps:
                 deleted = _bool(o.deleted)
                 for t, stage, amt, ec in self._events(o):
-                    hw.writerow((sf_new("008"), o.id, STAGE_NAME[stage], "" if amt is None else f"{amt}.00",
-                                 STAGE_PROB[stage], STAGE_FC_API[stage], _dstr(ec),
-                                 "" if amt is None else _money(amt * STAGES[stage][1] / 100), _iso(t), deleted))
+                    hw.writerow(
+                        (
+                            sf_new("008"),
+                            o.id,
+                            STAGE_NAME[stage],
+                            "" if amt is None else f"{amt}.00",
+                            STAGE_PROB[stage],
+                            STAGE_FC_API[stage],
+                            _dstr(ec),
+                            "" if amt is None else _money(amt * STAGES[stage][1] / 100),
+                            _iso(t),
+                            deleted,
+                        )
+                    )
                 # activity: 0-4 tasks per opportunity
                 k = int(rng.random() * 4) + (1 if rng.random() < 0.6 else 0)
                 end = o.close_ts if o.close_ts is not None else self.T1 - 1
@@ -1090,73 +1508,207 @@ class _Generator:
                     owner = o.owner0 if (o.owner0.term is None or day <= o.owner0.term) else o.owner
                     who = o.lead_id if (o.lead_id and rng.random() < 0.6) else ""
                     tdel = o.deleted or rng.random() < 0.003
-                    tw.writerow((sf_new("00T"), _bool(tdel), owner.user_id, who, o.id, subject, typ, status,
-                                 "High" if rng.random() < 0.15 else "Normal", _dstr(activity), _bool(closed),
-                                 _iso(t)))
+                    tw.writerow(
+                        (
+                            sf_new("00T"),
+                            _bool(tdel),
+                            owner.user_id,
+                            who,
+                            o.id,
+                            subject,
+                            typ,
+                            status,
+                            "High" if rng.random() < 0.15 else "Normal",
+                            _dstr(activity),
+                            _bool(closed),
+                            _iso(t),
+                        )
+                    )
 
     # ================================================================ CRM: the other D1 files
-    OPP_HEADER = ["Id", "IsDeleted", "AccountId", "Name", "StageName", "Amount", "Probability", "CloseDate", "Type",
-                  "LeadSource", "IsClosed", "IsWon", "ForecastCategoryName", "OwnerId", "CreatedDate",
-                  "LastModifiedDate", "FiscalYear", "FiscalQuarter", "Region__c"]
+    OPP_HEADER = (
+        "Id",
+        "IsDeleted",
+        "AccountId",
+        "Name",
+        "StageName",
+        "Amount",
+        "Probability",
+        "CloseDate",
+        "Type",
+        "LeadSource",
+        "IsClosed",
+        "IsWon",
+        "ForecastCategoryName",
+        "OwnerId",
+        "CreatedDate",
+        "LastModifiedDate",
+        "FiscalYear",
+        "FiscalQuarter",
+        "Region__c",
+    )
 
     def _opp_row(self, o: _Opp, deleted: bool) -> tuple:
         s = o.stage
         year, quarter = _quarter_of(o.close_day)
-        return (o.id, _bool(deleted), o.account.id, o.name, STAGE_NAME[s],
-                "" if o.amount is None else f"{o.amount}.00", STAGE_PROB[s], _dstr(o.close_day), o.type, o.source,
-                _bool(s >= WON_STAGE), _bool(s == WON_STAGE), STAGE_FC[s], o.owner.user_id, _iso(o.created_ts),
-                _iso(o.last_mod), str(year), str(quarter), o.region)
+        return (
+            o.id,
+            _bool(deleted),
+            o.account.id,
+            o.name,
+            STAGE_NAME[s],
+            "" if o.amount is None else f"{o.amount}.00",
+            STAGE_PROB[s],
+            _dstr(o.close_day),
+            o.type,
+            o.source,
+            _bool(s >= WON_STAGE),
+            _bool(s == WON_STAGE),
+            STAGE_FC[s],
+            o.owner.user_id,
+            _iso(o.created_ts),
+            _iso(o.last_mod),
+            str(year),
+            str(quarter),
+            o.region,
+        )
 
-    ACCOUNT_HEADER = ["Id", "IsDeleted", "Name", "Type", "Industry", "BillingCountry", "NumberOfEmployees",
-                      "AnnualRevenue", "OwnerId", "CreatedDate", "LastModifiedDate", "Segment__c"]
+    ACCOUNT_HEADER = (
+        "Id",
+        "IsDeleted",
+        "Name",
+        "Type",
+        "Industry",
+        "BillingCountry",
+        "NumberOfEmployees",
+        "AnnualRevenue",
+        "OwnerId",
+        "CreatedDate",
+        "LastModifiedDate",
+        "Segment__c",
+    )
 
     def _account_row(self, a: _Account) -> tuple:
         if a.has_won:
             typ = "Customer - Channel" if a.first_win_source == "Partner" else "Customer - Direct"
         else:
             typ = "Prospect"
-        return (a.id, _bool(a.deleted), a.name, typ, a.industry, a.country, str(a.employees), f"{a.revenue}.00",
-                a.owner.user_id, _iso(a.created_ts), _iso(max(a.last_mod_ts, a.created_ts)), a.segment)
+        return (
+            a.id,
+            _bool(a.deleted),
+            a.name,
+            typ,
+            a.industry,
+            a.country,
+            str(a.employees),
+            f"{a.revenue}.00",
+            a.owner.user_id,
+            _iso(a.created_ts),
+            _iso(max(a.last_mod_ts, a.created_ts)),
+            a.segment,
+        )
 
     def write_crm_d1(self) -> None:
         d = self.d1_dir
-        self._write_csv("crm", d, "Opportunity.csv", self.OPP_HEADER,
-                        (self._opp_row(o, o.deleted) for o in self.opps), bom=True)
+        self._write_csv(
+            "crm", d, "Opportunity.csv", self.OPP_HEADER, (self._opp_row(o, o.deleted) for o in self.opps), bom=True
+        )
         rows = []
         for o in self.opps:
             if o.split is None:
                 continue
             other, (p1, p2) = o.split
             for user, pct in ((o.owner, p1), (other, p2)):
-                rows.append((self.sf.new("149"), o.id, user.user_id, str(pct), f"{o.amount * pct / 100:.2f}",
-                             "Revenue", "false"))
-        self._write_csv("crm", d, "OpportunitySplit.csv",
-                        ["Id", "OpportunityId", "SplitOwnerId", "SplitPercentage", "SplitAmount", "SplitTypeName",
-                         "IsDeleted"], rows, bom=True)
+                rows.append(
+                    (
+                        self.sf.new("149"),
+                        o.id,
+                        user.user_id,
+                        str(pct),
+                        f"{o.amount * pct / 100:.2f}",
+                        "Revenue",
+                        "false",
+                    )
+                )
+        self._write_csv(
+            "crm",
+            d,
+            "OpportunitySplit.csv",
+            ["Id", "OpportunityId", "SplitOwnerId", "SplitPercentage", "SplitAmount", "SplitTypeName", "IsDeleted"],
+            rows,
+            bom=True,
+        )
         for a in self.accounts:
             a.last_mod_ts = a.created_ts
         for o in self.opps:
             a = o.account
             if o.last_mod > a.last_mod_ts and o.outcome == WON:
                 a.last_mod_ts = o.close_ts
-        self._write_csv("crm", d, "Account.csv", self.ACCOUNT_HEADER,
-                        (self._account_row(a) for a in self.accounts), bom=True)
+        self._write_csv(
+            "crm", d, "Account.csv", self.ACCOUNT_HEADER, (self._account_row(a) for a in self.accounts), bom=True
+        )
         users = []
         for p in self.sales_people:
             manager = self.by_eid.get(p.supervisor)
             term = p.term
-            users.append((p.user_id, p.name, p.first, p.last, p.email,
-                          p.email.replace("@northwind-demo.com", "@northwind-demo.com.crm"),
-                          _bool(term is None), manager.user_id if manager is not None else "",
-                          self.role_of.get(p.eid, ""), p.eid, p.title, p.history[-1][3],
-                          _iso(_day_ts(max(p.hire - 3, self.start - 1500)) + 15 * 3600)))
+            users.append(
+                (
+                    p.user_id,
+                    p.name,
+                    p.first,
+                    p.last,
+                    p.email,
+                    p.email.replace("@northwind-demo.com", "@northwind-demo.com.crm"),
+                    _bool(term is None),
+                    manager.user_id if manager is not None else "",
+                    self.role_of.get(p.eid, ""),
+                    p.eid,
+                    p.title,
+                    p.history[-1][3],
+                    _iso(_day_ts(max(p.hire - 3, self.start - 1500)) + 15 * 3600),
+                )
+            )
         for uid, name, email, role, title in self.system_users:
             first, _, last = name.partition(" ")
-            users.append((uid, name, first, last, email, email + ".crm", "true", "", role, "", title, "",
-                          _iso(self.start_ts - 800 * DAY + 10 * 3600)))
-        self._write_csv("crm", d, "User.csv",
-                        ["Id", "Name", "FirstName", "LastName", "Email", "Username", "IsActive", "ManagerId",
-                         "UserRoleId", "EmployeeNumber", "Title", "Department", "CreatedDate"], users, bom=True)
+            users.append(
+                (
+                    uid,
+                    name,
+                    first,
+                    last,
+                    email,
+                    email + ".crm",
+                    "true",
+                    "",
+                    role,
+                    "",
+                    title,
+                    "",
+                    _iso(self.start_ts - 800 * DAY + 10 * 3600),
+                )
+            )
+        self._write_csv(
+            "crm",
+            d,
+            "User.csv",
+            [
+                "Id",
+                "Name",
+                "FirstName",
+                "LastName",
+                "Email",
+                "Username",
+                "IsActive",
+                "ManagerId",
+                "UserRoleId",
+                "EmployeeNumber",
+                "Title",
+                "Department",
+                "CreatedDate",
+            ],
+            users,
+            bom=True,
+        )
         self._write_csv("crm", d, "UserRole.csv", ["Id", "Name", "ParentRoleId", "DeveloperName"], self.roles, bom=True)
 
     # ================================================================ CRM: the partial delivery
@@ -1170,9 +1722,20 @@ class _Generator:
         def hist(o, t):
             s = o.stage
             amt = o.amount
-            hist_rows.append((self.sf.new("008"), o.id, STAGE_NAME[s], "" if amt is None else f"{amt}.00",
-                              STAGE_PROB[s], STAGE_FC_API[s], _dstr(o.close_day),
-                              "" if amt is None else _money(amt * STAGES[s][1] / 100), _iso(t), "false"))
+            hist_rows.append(
+                (
+                    self.sf.new("008"),
+                    o.id,
+                    STAGE_NAME[s],
+                    "" if amt is None else f"{amt}.00",
+                    STAGE_PROB[s],
+                    STAGE_FC_API[s],
+                    _dstr(o.close_day),
+                    "" if amt is None else _money(amt * STAGES[s][1] / 100),
+                    _iso(t),
+                    "false",
+                )
+            )
 
         for o in self.d2_changed:
             t = T1 + rng.randint(9 * 3600, 21 * 3600)
@@ -1252,11 +1815,33 @@ class _Generator:
             touched_accounts.append(a)
         d = self.d2_dir
         self._write_csv("crm", d, "Opportunity.csv", self.OPP_HEADER, opp_rows, bom=True)
-        self._write_csv("crm", d, "OpportunityHistory.csv",
-                        ["Id", "OpportunityId", "StageName", "Amount", "Probability", "ForecastCategory",
-                         "CloseDate", "ExpectedRevenue", "CreatedDate", "IsDeleted"], hist_rows, bom=True)
-        self._write_csv("crm", d, "Account.csv", self.ACCOUNT_HEADER,
-                        (self._account_row(a) for a in sorted(touched_accounts, key=lambda a: a.id)), bom=True)
+        self._write_csv(
+            "crm",
+            d,
+            "OpportunityHistory.csv",
+            [
+                "Id",
+                "OpportunityId",
+                "StageName",
+                "Amount",
+                "Probability",
+                "ForecastCategory",
+                "CloseDate",
+                "ExpectedRevenue",
+                "CreatedDate",
+                "IsDeleted",
+            ],
+            hist_rows,
+            bom=True,
+        )
+        self._write_csv(
+            "crm",
+            d,
+            "Account.csv",
+            self.ACCOUNT_HEADER,
+            (self._account_row(a) for a in sorted(touched_accounts, key=lambda a: a.id)),
+            bom=True,
+        )
 
     # ================================================================ Billing (Stripe)
     def write_billing(self) -> None:
@@ -1281,8 +1866,12 @@ class _Generator:
         # accounts that churn and come back (reactivation): cancel the first subscription
         # between the first and the second won deal.
         force_cancel: dict[str, int] = {}
-        cand = [a for a in acct_order if len(deals_by_acct[a.id]) >= 2
-                and deals_by_acct[a.id][1].close_ts - deals_by_acct[a.id][0].close_ts >= 100 * DAY]
+        cand = [
+            a
+            for a in acct_order
+            if len(deals_by_acct[a.id]) >= 2
+            and deals_by_acct[a.id][1].close_ts - deals_by_acct[a.id][0].close_ts >= 100 * DAY
+        ]
         for k, a in enumerate(cand):
             if k == 0 or rng.random() < 0.06:
                 first, second = deals_by_acct[a.id][:2]
@@ -1290,21 +1879,81 @@ class _Generator:
                 force_cancel[a.id] = second.close_ts - rng.randint(15, max(16, min(60, gap_days - 45))) * DAY
         need_fallback_reactivation = not cand
 
-        cust_h, cust_w = self._csv("billing", d1, "customers.csv",
-                                   ["id", "name", "email", "created", "currency", "delinquent", "invoice_prefix",
-                                    "address.country", "metadata.salesforce_account_id", "metadata.segment"])
-        sub_header = ["id", "customer", "status", "created", "start_date", "billing_cycle_anchor",
-                      "current_period_start", "current_period_end", "cancel_at_period_end", "canceled_at",
-                      "ended_at", "collection_method", "currency", "metadata.salesforce_opportunity_id"]
+        cust_h, cust_w = self._csv(
+            "billing",
+            d1,
+            "customers.csv",
+            [
+                "id",
+                "name",
+                "email",
+                "created",
+                "currency",
+                "delinquent",
+                "invoice_prefix",
+                "address.country",
+                "metadata.salesforce_account_id",
+                "metadata.segment",
+            ],
+        )
+        sub_header = [
+            "id",
+            "customer",
+            "status",
+            "created",
+            "start_date",
+            "billing_cycle_anchor",
+            "current_period_start",
+            "current_period_end",
+            "cancel_at_period_end",
+            "canceled_at",
+            "ended_at",
+            "collection_method",
+            "currency",
+            "metadata.salesforce_opportunity_id",
+        ]
         sub_h, sub_w = self._csv("billing", d1, "subscriptions.csv", sub_header)
-        item_h, item_w = self._csv("billing", d1, "subscription_items.csv",
-                                   ["id", "subscription", "price.id", "price.product", "price.unit_amount",
-                                    "price.currency", "price.recurring.interval", "price.recurring.interval_count",
-                                    "quantity", "created"])
-        inv_header = ["id", "number", "customer", "subscription", "status", "billing_reason", "collection_method",
-                      "currency", "subtotal", "tax", "total", "amount_due", "amount_paid", "amount_remaining",
-                      "created", "period_start", "period_end", "due_date", "status_transitions.finalized_at",
-                      "status_transitions.paid_at", "status_transitions.voided_at", "charge"]
+        item_h, item_w = self._csv(
+            "billing",
+            d1,
+            "subscription_items.csv",
+            [
+                "id",
+                "subscription",
+                "price.id",
+                "price.product",
+                "price.unit_amount",
+                "price.currency",
+                "price.recurring.interval",
+                "price.recurring.interval_count",
+                "quantity",
+                "created",
+            ],
+        )
+        inv_header = [
+            "id",
+            "number",
+            "customer",
+            "subscription",
+            "status",
+            "billing_reason",
+            "collection_method",
+            "currency",
+            "subtotal",
+            "tax",
+            "total",
+            "amount_due",
+            "amount_paid",
+            "amount_remaining",
+            "created",
+            "period_start",
+            "period_end",
+            "due_date",
+            "status_transitions.finalized_at",
+            "status_transitions.paid_at",
+            "status_transitions.voided_at",
+            "charge",
+        ]
         inv_h, inv_w = self._csv("billing", d1, "invoices.csv", inv_header)
 
         refunds = []
@@ -1318,19 +1967,40 @@ class _Generator:
         as_of_day = self.as_of.day
 
         def sub_row(s, status, cps, cpe, canceled_at, ended_at, pending):
-            return (s["id"], s["cust"]["id"], status, s["created"], s["start"], s["start"], cps, cpe,
-                    _bool(pending), "" if canceled_at is None else canceled_at,
-                    "" if ended_at is None else ended_at, s["cust"]["collection"], "usd", s["opp_id"])
+            return (
+                s["id"],
+                s["cust"]["id"],
+                status,
+                s["created"],
+                s["start"],
+                s["start"],
+                cps,
+                cpe,
+                _bool(pending),
+                "" if canceled_at is None else canceled_at,
+                "" if ended_at is None else ended_at,
+                s["cust"]["collection"],
+                "usd",
+                s["opp_id"],
+            )
 
         with cust_h, sub_h, item_h, inv_h:
             for a in acct_order:
                 deals = deals_by_acct[a.id]
-                tax_rate = (0.20 if rng.random() < 0.5 else 0.0) if a.region == "EMEA" else (
-                    0.0825 if rng.random() < 0.3 else 0.0)
-                cust = {"id": st.new("cus"), "prefix": _b62(rng.randrange(62 ** 8), 8).upper()[:8],
-                        "seq": 0, "tax": tax_rate,
-                        "collection": "send_invoice" if a.segment == "Enterprise" and rng.random() < 0.5
-                        else "charge_automatically"}
+                tax_rate = (
+                    (0.20 if rng.random() < 0.5 else 0.0)
+                    if a.region == "EMEA"
+                    else (0.0825 if rng.random() < 0.3 else 0.0)
+                )
+                cust = {
+                    "id": st.new("cus"),
+                    "prefix": _b62(rng.randrange(62**8), 8).upper()[:8],
+                    "seq": 0,
+                    "tax": tax_rate,
+                    "collection": "send_invoice"
+                    if a.segment == "Enterprise" and rng.random() < 0.5
+                    else "charge_automatically",
+                }
                 subs = []
 
                 def make_sub(o, close_ts, opp_id):
@@ -1340,8 +2010,14 @@ class _Generator:
                         created = min(close_ts + 30, T1 - 1)
                     interval = rng.choices(("month", "year", "week"), (75, 20, 5))[0]
                     forced = False
-                    if (o is not None and n_forced_anchor < 3 and interval == "month" and as_of_day <= 28
-                            and _ts_day(close_ts) <= D1 - 40 and a.id not in force_cancel):
+                    if (
+                        o is not None
+                        and n_forced_anchor < 3
+                        and interval == "month"
+                        and as_of_day <= 28
+                        and _ts_day(close_ts) <= D1 - 40
+                        and a.id not in force_cancel
+                    ):
                         day = _ts_day(close_ts) + 1
                         while date.fromordinal(day).day != as_of_day:
                             day += 1
@@ -1353,20 +2029,21 @@ class _Generator:
                     n_items = rng.choices((1, 2, 3), (60, 30, 10))[0]
                     shares = ((1.0,), (0.7, 0.3), (0.6, 0.25, 0.15))[n_items - 1]
                     items = []
-                    for share, product in zip(shares, PRODUCTS):
+                    for share, product in zip(shares, PRODUCTS, strict=False):
                         if product == "Seats":
                             qty = rng.randint(3, 50)
                         else:
                             qty = 1
-                        unit = max(100, int(round(share * per_period / qty)))
+                        unit = max(100, round(share * per_period / qty))
                         items.append((st.new("si"), st.new("price"), product, unit, qty))
                     cancel = None
                     pending = False
                     if not forced:
                         if a.id in force_cancel and not subs:
                             cancel = max(force_cancel[a.id], created + 30 * DAY)
-                        elif (n_clawback < 2 and o is not None and o.type == NB and not subs
-                              and close_ts + 90 * DAY < T1):  # guaranteed clawbacks, at any scale
+                        elif (
+                            n_clawback < 2 and o is not None and o.type == NB and not subs and close_ts + 90 * DAY < T1
+                        ):  # guaranteed clawbacks, at any scale
                             cancel = close_ts + rng.randint(10, 85) * DAY + rng.randint(0, DAY - 1)
                             n_clawback += 1
                         elif rng.random() < 0.03:  # churn inside the clawback window
@@ -1375,15 +2052,26 @@ class _Generator:
                             cancel = created + rng.randint(90, 600) * DAY + rng.randint(0, DAY - 1)
                         if cancel is not None and cancel >= T1:
                             cancel = None
-                    s = {"id": st.new("sub"), "cust": cust, "created": created, "start": created,
-                         "interval": interval, "items": items, "cancel": cancel, "pending": pending,
-                         "opp_id": opp_id, "forced": forced, "profile": "ok"}
+                    s = {
+                        "id": st.new("sub"),
+                        "cust": cust,
+                        "created": created,
+                        "start": created,
+                        "interval": interval,
+                        "items": items,
+                        "cancel": cancel,
+                        "pending": pending,
+                        "opp_id": opp_id,
+                        "forced": forced,
+                        "profile": "ok",
+                    }
                     subs.append(s)
                     return s
 
                 for o in deals:
-                    live = any(s["created"] <= o.close_ts and (s["cancel"] is None or s["cancel"] > o.close_ts)
-                               for s in subs)
+                    live = any(
+                        s["created"] <= o.close_ts and (s["cancel"] is None or s["cancel"] > o.close_ts) for s in subs
+                    )
                     if o.type in (NB, EB) or not live:
                         make_sub(o, o.close_ts, o.id)
                 if need_fallback_reactivation and subs and all(s["cancel"] is not None for s in subs):
@@ -1419,20 +2107,16 @@ class _Generator:
                     if s["profile"] in ("past_due", "unpaid"):
                         delinquent = True
                     subtotal = sum(unit * qty for _, _, _, unit, qty in s["items"])
-                    tax = int(round(subtotal * cust["tax"]))
+                    tax = round(subtotal * cust["tax"])
                     total = subtotal + tax
                     for j, ps in enumerate(starts):
                         pe = _period_boundary(start, interval, j + 1)
                         last = j == n_inv - 1
                         status = "paid"
                         paid_at = voided_at = None
-                        if s["profile"] == "past_due" and last:
+                        if (s["profile"] == "past_due" and last) or (s["profile"] == "unpaid" and last):
                             status = "open"
-                        elif s["profile"] == "unpaid" and last:
-                            status = "open"
-                        elif s["profile"] == "unpaid" and j == n_inv - 2:
-                            status = "uncollectible"
-                        elif s["profile"] == "nonpay" and last:
+                        elif (s["profile"] == "unpaid" and j == n_inv - 2) or (s["profile"] == "nonpay" and last):
                             status = "uncollectible"
                         elif not last and rng.random() < 0.006:
                             status = "void"
@@ -1455,13 +2139,30 @@ class _Generator:
                             pend = None
                         amount_paid = total if status == "paid" else 0
                         due_date = ps + 30 * DAY if cust["collection"] == "send_invoice" else ""
-                        row = [st.new("in"), "", cust["id"], s["id"], status,
-                               "subscription_create" if j == 0 else "subscription_cycle", cust["collection"],
-                               "usd", subtotal, tax, total, total, amount_paid, total - amount_paid, ps, ps, pe,
-                               due_date, ps + rng.randint(0, 3600) if status != "draft" else "",
-                               paid_at if paid_at is not None else "",
-                               voided_at if voided_at is not None else "",
-                               st.new("ch") if status == "paid" else ""]
+                        row = [
+                            st.new("in"),
+                            "",
+                            cust["id"],
+                            s["id"],
+                            status,
+                            "subscription_create" if j == 0 else "subscription_cycle",
+                            cust["collection"],
+                            "usd",
+                            subtotal,
+                            tax,
+                            total,
+                            total,
+                            amount_paid,
+                            total - amount_paid,
+                            ps,
+                            ps,
+                            pe,
+                            due_date,
+                            ps + rng.randint(0, 3600) if status != "draft" else "",
+                            paid_at if paid_at is not None else "",
+                            voided_at if voided_at is not None else "",
+                            st.new("ch") if status == "paid" else "",
+                        ]
                         row[18] = min(row[18], paid_at) if paid_at is not None else row[18]
                         invoices.append([ps, order, row])
                         if status == "paid":
@@ -1473,13 +2174,35 @@ class _Generator:
                             d2_paid.append((row, pend))
                     s["n_inv"] = n_inv
                     s["cps"] = starts[-1] if starts else start
-                    s["cpe"] = _period_boundary(start, interval, n_inv) if starts else _period_boundary(start, interval, 1)
+                    s["cpe"] = (
+                        _period_boundary(start, interval, n_inv) if starts else _period_boundary(start, interval, 1)
+                    )
                     nxt = s["cpe"]
                     if live and T1 <= nxt < T2:
-                        new_row = [st.new("in"), "", cust["id"], s["id"], "paid", "subscription_cycle",
-                                   cust["collection"], "usd", subtotal, tax, total, total, total, 0, nxt, nxt,
-                                   _period_boundary(start, interval, n_inv + 1),
-                                   nxt + 30 * DAY if cust["collection"] == "send_invoice" else "", nxt + 60, "", "", ""]
+                        new_row = [
+                            st.new("in"),
+                            "",
+                            cust["id"],
+                            s["id"],
+                            "paid",
+                            "subscription_cycle",
+                            cust["collection"],
+                            "usd",
+                            subtotal,
+                            tax,
+                            total,
+                            total,
+                            total,
+                            0,
+                            nxt,
+                            nxt,
+                            _period_boundary(start, interval, n_inv + 1),
+                            nxt + 30 * DAY if cust["collection"] == "send_invoice" else "",
+                            nxt + 60,
+                            "",
+                            "",
+                            "",
+                        ]
                         if s["profile"] == "ok" and cust["collection"] == "charge_automatically" and nxt + 1800 < T2:
                             new_row[19] = nxt + rng.randint(120, 1800)
                             new_row[21] = st.new("ch")
@@ -1512,22 +2235,46 @@ class _Generator:
                         status = {"past_due": "past_due", "unpaid": "unpaid"}.get(s["profile"], "active")
                         canceled_at = ended_at = None
                         pending = False
-                        if (not self._pending_done and s["profile"] == "ok" and not s["forced"]
-                                and s["cpe"] >= T2 + 5 * DAY and s["cps"] < T1 - 2 * DAY):
+                        if (
+                            not self._pending_done
+                            and s["profile"] == "ok"
+                            and not s["forced"]
+                            and s["cpe"] >= T2 + 5 * DAY
+                            and s["cps"] < T1 - 2 * DAY
+                        ):
                             pending = s["pending"] = True
                             canceled_at = self._between(max(s["cps"], T1 - 20 * DAY), T1 - 3600)
                             self._pending_done = True
                     s["status"] = status
                     status_rows.append(sub_row(s, status, s["cps"], s["cpe"], canceled_at, ended_at, pending))
                     for si, price, product, unit, qty in s["items"]:
-                        item_w.writerow((si, s["id"], price, product, unit, "usd", s["interval"], 1, qty,
-                                         s["created"]))
+                        item_w.writerow((si, s["id"], price, product, unit, "usd", s["interval"], 1, qty, s["created"]))
                 sub_w.writerows(status_rows)
-                cust_w.writerow((cust["id"], a.name, f"billing@{a.slug}.example", cust_created, "usd",
-                                 _bool(delinquent), cust["prefix"],
-                                 {"United States": "US", "Canada": "CA", "Mexico": "MX", "Brazil": "BR",
-                                  "United Kingdom": "GB", "Germany": "DE", "France": "FR", "Netherlands": "NL",
-                                  "Sweden": "SE", "Spain": "ES"}[a.country], a.id, a.segment))
+                cust_w.writerow(
+                    (
+                        cust["id"],
+                        a.name,
+                        f"billing@{a.slug}.example",
+                        cust_created,
+                        "usd",
+                        _bool(delinquent),
+                        cust["prefix"],
+                        {
+                            "United States": "US",
+                            "Canada": "CA",
+                            "Mexico": "MX",
+                            "Brazil": "BR",
+                            "United Kingdom": "GB",
+                            "Germany": "DE",
+                            "France": "FR",
+                            "Netherlands": "NL",
+                            "Sweden": "SE",
+                            "Spain": "ES",
+                        }[a.country],
+                        a.id,
+                        a.segment,
+                    )
+                )
                 self.customer_accounts.append((a, cust_created))
                 for new_row in acct_rollovers:  # delivery-2 invoices continue the numbering
                     cust["seq"] += 1
@@ -1538,10 +2285,33 @@ class _Generator:
                 cust = draft_customers[rng.randrange(len(draft_customers))]
                 created = T1 - rng.randint(3600, 7200)
                 subtotal = 250000
-                tax = int(round(subtotal * cust["tax"]))
-                inv_w.writerow((st.new("in"), "", cust["id"], "", "draft", "manual", "send_invoice", "usd",
-                                subtotal, tax, subtotal + tax, subtotal + tax, 0, subtotal + tax, created, created,
-                                created, "", "", "", "", ""))
+                tax = round(subtotal * cust["tax"])
+                inv_w.writerow(
+                    (
+                        st.new("in"),
+                        "",
+                        cust["id"],
+                        "",
+                        "draft",
+                        "manual",
+                        "send_invoice",
+                        "usd",
+                        subtotal,
+                        tax,
+                        subtotal + tax,
+                        subtotal + tax,
+                        0,
+                        subtotal + tax,
+                        created,
+                        created,
+                        created,
+                        "",
+                        "",
+                        "",
+                        "",
+                        "",
+                    )
+                )
 
         # refunds: a few against paid invoices; exactly one failed
         if len(refunds) < 3:
@@ -1561,12 +2331,28 @@ class _Generator:
                 amount, reason = paid, "duplicate"
             else:
                 amount, reason = max(1, int(paid * rng.uniform(0.1, 1.0))), "requested_by_customer"
-            refund_rows.append([created, k, st.new("re"), row[21], row[0], amount, "usd", created, reason,
-                                "failed" if k == 1 else "succeeded"])
+            refund_rows.append(
+                [
+                    created,
+                    k,
+                    st.new("re"),
+                    row[21],
+                    row[0],
+                    amount,
+                    "usd",
+                    created,
+                    reason,
+                    "failed" if k == 1 else "succeeded",
+                ]
+            )
         refund_rows.sort(key=lambda r: (r[0], r[1]))
-        self._write_csv("billing", d1, "refunds.csv",
-                        ["id", "charge", "invoice", "amount", "currency", "created", "reason", "status"],
-                        (r[2:] for r in refund_rows))
+        self._write_csv(
+            "billing",
+            d1,
+            "refunds.csv",
+            ["id", "charge", "invoice", "amount", "currency", "created", "reason", "status"],
+            (r[2:] for r in refund_rows),
+        )
 
         # the partial delivery: period roll-overs, late payments, one cancellation
         d2 = self.d2_dir
@@ -1590,9 +2376,23 @@ class _Generator:
         self._write_csv("billing", d2, "invoices.csv", inv_header, inv_d2)
 
     # ================================================================ HR files
-    HR_HEADER = ["Employee #", "First Name", "Last Name", "Work Email", "Job Title", "Department", "Division",
-                 "Location", "Supervisor EID", "Hire Date", "Termination Date", "Employment Status", "Pay Rate",
-                 "Pay Per", "Variable Pay Target"]
+    HR_HEADER = (
+        "Employee #",
+        "First Name",
+        "Last Name",
+        "Work Email",
+        "Job Title",
+        "Department",
+        "Division",
+        "Location",
+        "Supervisor EID",
+        "Hire Date",
+        "Termination Date",
+        "Employment Status",
+        "Pay Rate",
+        "Pay Per",
+        "Variable Pay Target",
+    )
 
     def _hr_row(self, p: _Person, term=None, status=None, title=None, pay=None) -> list:
         h = p.history[-1]
@@ -1600,8 +2400,23 @@ class _Generator:
         status = p.status if status is None else status
         pay_rate = p.pay_rate if pay is None else pay
         rate = f"{pay_rate:,.2f} USD"
-        return [p.eid, p.first, p.last, p.email, title or h[1], h[3], h[4], h[5], h[2] or "", _dstr(p.hire),
-                _dstr(term) if term is not None else "", status, rate, p.pay_per, _bamboo_money(p.variable)]
+        return [
+            p.eid,
+            p.first,
+            p.last,
+            p.email,
+            title or h[1],
+            h[3],
+            h[4],
+            h[5],
+            h[2] or "",
+            _dstr(p.hire),
+            _dstr(term) if term is not None else "",
+            status,
+            rate,
+            p.pay_per,
+            _bamboo_money(p.variable),
+        ]
 
     def write_hr(self) -> None:
         rng = self.rng
@@ -1613,9 +2428,13 @@ class _Generator:
         for p in sorted(self.people, key=lambda p: int(p.eid)):
             for row in p.history:
                 jh.append((p.eid, _dstr(row[0]), row[1], row[3], row[4], row[5], row[2]))
-        self._write_csv("hr", d1, "job_history.csv",
-                        ["Employee #", "Effective Date", "Job Title", "Department", "Division", "Location",
-                         "Supervisor EID"], jh)
+        self._write_csv(
+            "hr",
+            d1,
+            "job_history.csv",
+            ["Employee #", "Effective Date", "Job Title", "Department", "Division", "Location", "Supervisor EID"],
+            jh,
+        )
 
         # ATS: hired candidates for every sales hire in the span, and a pipeline of others.
         cands = []
@@ -1625,14 +2444,20 @@ class _Generator:
                 hired = p.hire - rng.randint(10, 30)
                 cands.append([applied, p.history[0][1], rng.choice(CANDIDATE_SOURCES), "Hired", hired, None])
         n_other = max(20, 8 * len(cands), round(25 * self.scale))
-        jobs = ("Account Executive", "Account Executive", "Sales Development Representative",
-                "Senior Account Executive", "Sales Manager")
+        jobs = (
+            "Account Executive",
+            "Account Executive",
+            "Sales Development Representative",
+            "Senior Account Executive",
+            "Sales Manager",
+        )
         for _ in range(n_other):
             applied = self._sample_day(self.start, self.D1)
             age = self.D1 - applied
             if age < 45:
-                stage = rng.choices(("Application Review", "Phone Screen", "Interview", "Offer", "Rejected"),
-                                    (35, 25, 20, 5, 15))[0]
+                stage = rng.choices(
+                    ("Application Review", "Phone Screen", "Interview", "Offer", "Rejected"), (35, 25, 20, 5, 15)
+                )[0]
             else:
                 stage = "Rejected" if rng.random() < 0.93 else rng.choice(("Interview", "Offer", "Phone Screen"))
             rejected = None
@@ -1642,11 +2467,34 @@ class _Generator:
         cands.sort(key=lambda c: (c[0], c[1], c[3]))
         rows = []
         for k, (applied, job, source, stage, hired, rejected) in enumerate(cands, start=1):
-            rows.append((f"CAND-{10000 + k}", job, "Sales", source, stage, _dstr(applied),
-                         _dstr(hired) if hired else "", _dstr(rejected) if rejected else ""))
-        self._write_csv("hr", d1, "candidates.csv",
-                        ["Candidate ID", "Job", "Department", "Source", "Current Stage", "Applied Date",
-                         "Hired Date", "Rejected Date"], rows)
+            rows.append(
+                (
+                    f"CAND-{10000 + k}",
+                    job,
+                    "Sales",
+                    source,
+                    stage,
+                    _dstr(applied),
+                    _dstr(hired) if hired else "",
+                    _dstr(rejected) if rejected else "",
+                )
+            )
+        self._write_csv(
+            "hr",
+            d1,
+            "candidates.csv",
+            [
+                "Candidate ID",
+                "Job",
+                "Department",
+                "Source",
+                "Current Stage",
+                "Applied Date",
+                "Hired Date",
+                "Rejected Date",
+            ],
+            rows,
+        )
 
         # D2: the partial report (CSV this time): a leaver and a promotion.
         d2_rows = []
@@ -1654,8 +2502,9 @@ class _Generator:
             d2_rows.append(self._hr_row(self.d2_leaver, term=self.D2, status="Terminated"))
         if self.d2_promoted is not None:
             p = self.d2_promoted
-            d2_rows.append(self._hr_row(p, title="Senior Account Executive",
-                                        pay=float(_round_to(p.pay_rate * 1.12, 500))))
+            d2_rows.append(
+                self._hr_row(p, title="Senior Account Executive", pay=float(_round_to(p.pay_rate * 1.12, 500)))
+            )
         d2_rows.sort(key=lambda r: int(r[0]))
         self._write_csv("hr", self.d2_dir, "employees.csv", self.HR_HEADER, d2_rows)
 
@@ -1677,8 +2526,11 @@ class _Generator:
             for info in src.infolist():
                 data = src.read(info.filename)
                 if info.filename == "docProps/core.xml":
-                    data = re.sub(rb"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:\2>)",
-                                  lambda m: m.group(1) + stamp + m.group(3), data)
+                    data = re.sub(
+                        rb"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:\2>)",
+                        lambda m: m.group(1) + stamp + m.group(3),
+                        data,
+                    )
                 zi = zipfile.ZipInfo(info.filename, date_time=dt_fixed)
                 zi.compress_type = zipfile.ZIP_DEFLATED
                 zi.external_attr = info.external_attr
@@ -1728,10 +2580,20 @@ class _Generator:
 
         self._write_comp_plans(self._path("planning", d1, "comp_plans.yaml"))
 
-        self._write_csv("planning", d1, "territories.csv",
-                        ["territory_id", "name", "region", "segment", "owner_employee_number"], self.territories)
-        self._write_csv("planning", d1, "account_territories.csv", ["account_id", "territory_id"],
-                        ((a.id, a.territory) for a in self.accounts))
+        self._write_csv(
+            "planning",
+            d1,
+            "territories.csv",
+            ["territory_id", "name", "region", "segment", "owner_employee_number"],
+            self.territories,
+        )
+        self._write_csv(
+            "planning",
+            d1,
+            "account_territories.csv",
+            ["account_id", "territory_id"],
+            ((a.id, a.territory) for a in self.accounts),
+        )
 
         rows = []
         m = _month_start(self.start)
@@ -1833,8 +2695,16 @@ class _Generator:
         rows = []
         if customers:
             n = max(30, round(0.2 * len(self.opps)))
-            comments = ("", "", "", "Great support team", "Onboarding was slow, but the product is solid",
-                        'Love the "insights" dashboard', "Too expensive for what we use", "Reporting needs work")
+            comments = (
+                "",
+                "",
+                "",
+                "Great support team",
+                "Onboarding was slow, but the product is solid",
+                'Love the "insights" dashboard',
+                "Too expensive for what we use",
+                "Reporting needs work",
+            )
             for _ in range(n):
                 a, created = customers[rng.randrange(len(customers))]
                 ts = rng.randint(created + 3600, self.T1 - 1)
@@ -1842,10 +2712,17 @@ class _Generator:
                 score = rng.choice((9, 10)) if r < 0.45 else rng.choice((7, 8)) if r < 0.75 else rng.randint(0, 6)
                 rows.append([ts, a.id, score, rng.choice(comments)])
         rows.sort(key=lambda x: (x[0], x[1]))
-        out = [(f"R_{_b62(k * 104729 + 7 * self.seed + 1, 15)}", a, str(score), _iso_plain(ts), comment)
-               for k, (ts, a, score, comment) in enumerate(rows, start=1)]
-        self._write_csv("surveys", self.d1_dir, "nps_responses.csv",
-                        ["response_id", "account_id", "score", "submitted_at", "comment"], out)
+        out = [
+            (f"R_{_b62(k * 104729 + 7 * self.seed + 1, 15)}", a, str(score), _iso_plain(ts), comment)
+            for k, (ts, a, score, comment) in enumerate(rows, start=1)
+        ]
+        self._write_csv(
+            "surveys",
+            self.d1_dir,
+            "nps_responses.csv",
+            ["response_id", "account_id", "score", "submitted_at", "comment"],
+            out,
+        )
 
     # ================================================================ run
     def run(self) -> list[Path]:
@@ -1878,13 +2755,18 @@ def generate_exports(out_dir: Path, scale: float = 1.0, seed: int = 7, as_of: da
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ingestion.demo",
-                                     description="Generate a deterministic demo drop folder of sales-ops exports.")
+    parser = argparse.ArgumentParser(
+        prog="python -m demo_exports", description="Generate a deterministic demo drop folder of sales-ops exports."
+    )
     parser.add_argument("--out", required=True, type=Path, help="folder to write the exports into")
     parser.add_argument("--scale", type=float, default=1.0, help="size factor (1 = ~30 reps, ~2,000 opportunities)")
     parser.add_argument("--seed", type=int, default=7, help="random seed (same seed => identical files)")
-    parser.add_argument("--as-of", type=date.fromisoformat, default=date(2026, 11, 26),
-                        help="date of the latest delivery, YYYY-MM-DD (default 2026-11-26)")
+    parser.add_argument(
+        "--as-of",
+        type=date.fromisoformat,
+        default=date(2026, 11, 26),
+        help="date of the latest delivery, YYYY-MM-DD (default 2026-11-26)",
+    )
     args = parser.parse_args(argv)
     if args.scale <= 0:
         parser.error("--scale must be > 0")
@@ -1892,7 +2774,3 @@ def main(argv=None) -> int:
     files = generate_exports(args.out, args.scale, args.seed, args.as_of)
     print(f"wrote {len(files)} files under {args.out} in {time.perf_counter() - started:.1f}s", file=sys.stderr)
     return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -1,0 +1,3 @@
+from demo_exports.generator import main
+
+raise SystemExit(main())
