@@ -32,18 +32,10 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from ingestion.contracts import entity
-from ingestion.readers import DECIMAL, ExportError, ExportFile
+from ingestion.readers import DECIMAL, LINEAGE_FIELDS, ExportError, ExportFile, lineage_arrays
 
 PERIODS = ("month", "quarter")
 MEASURES = ("bookings",)
-
-_LINEAGE_FIELDS = [
-    pa.field("_delivery", pa.string()),
-    pa.field("_file", pa.string()),
-    pa.field("_line_number", pa.int64()),
-    pa.field("_content_hash", pa.string()),
-    pa.field("_loaded_at", pa.timestamp("us")),
-]
 
 COMP_PLAN_TABLES: dict[str, pa.Schema] = {
     "comp_plan": pa.schema(
@@ -56,7 +48,7 @@ COMP_PLAN_TABLES: dict[str, pa.Schema] = {
             pa.field("clawback_days", pa.int64()),
             pa.field("draw_amount", DECIMAL),
             pa.field("draw_recoverable", pa.bool_()),
-            *_LINEAGE_FIELDS,
+            *LINEAGE_FIELDS,
         ]
     ),
     "comp_plan_tier": pa.schema(
@@ -66,7 +58,7 @@ COMP_PLAN_TABLES: dict[str, pa.Schema] = {
             pa.field("band_from", pa.float64()),
             pa.field("band_to", pa.float64()),
             pa.field("rate", pa.float64()),
-            *_LINEAGE_FIELDS,
+            *LINEAGE_FIELDS,
         ]
     ),
     "comp_plan_spiff": pa.schema(
@@ -76,7 +68,7 @@ COMP_PLAN_TABLES: dict[str, pa.Schema] = {
             pa.field("opportunity_type", pa.string()),
             pa.field("min_amount", DECIMAL),
             pa.field("amount", DECIMAL),
-            *_LINEAGE_FIELDS,
+            *LINEAGE_FIELDS,
         ]
     ),
     "comp_plan_assignment": pa.schema(
@@ -85,7 +77,7 @@ COMP_PLAN_TABLES: dict[str, pa.Schema] = {
             pa.field("plan_id", pa.string()),
             pa.field("start_date", pa.date32()),
             pa.field("end_date", pa.date32()),
-            *_LINEAGE_FIELDS,
+            *LINEAGE_FIELDS,
         ]
     ),
 }
@@ -127,16 +119,15 @@ def read_comp_plans(file: ExportFile, loaded_at: dt.datetime) -> tuple[str, dict
     reader = _PlanReader(file.relative_path, text)
     rows = reader.read()
 
-    lineage = {
-        "_delivery": file.delivery,
-        "_file": file.relative_path,
-        "_content_hash": content_hash,
-        "_loaded_at": loaded_at,
-    }
     tables = {}
     for name, schema in COMP_PLAN_TABLES.items():
-        records = [{**row, **lineage} for row in rows[name]]
-        tables[name] = pa.Table.from_pylist(records, schema=schema)
+        lineage = lineage_arrays(file, content_hash, loaded_at, [row["_line_number"] for row in rows[name]])
+        content = {
+            field.name: pa.array([row[field.name] for row in rows[name]], field.type)
+            for field in schema
+            if field.name not in lineage
+        }
+        tables[name] = pa.table({**content, **lineage}).cast(schema)
     return content_hash, tables
 
 

@@ -480,11 +480,3 @@ def entity(key: str) -> Entity:
         if candidate.key == key:
             return candidate
     raise KeyError(f"no entity {key!r} in the input contract")
-
-
-def entity_for_file(source: str, filename: str) -> Entity | None:
-    lowered = filename.lower()
-    for candidate in ENTITIES:
-        if candidate.source == source and lowered in (name.lower() for name in candidate.files):
-            return candidate
-    return None

@@ -71,9 +71,6 @@ class RawLake:
     def __init__(self, lake_dir: Path):
         self.root = lake_dir / "raw"
 
-    def entity_dir(self, entity: Entity) -> Path:
-        return self.table_dir(entity.source, entity.name)
-
     def table_dir(self, source: str, name: str) -> Path:
         return self.root / source / name
 
@@ -89,24 +86,42 @@ class RawLake:
         pq.write_table(empty, temporary)
         os.replace(temporary, target)
 
-    def loaded(self, entity: Entity, delivery: str) -> LoadedDelivery | None:
-        return self.loaded_table(entity.source, entity.name, delivery)
+    def delivery_dir(self, source: str, name: str, delivery: str) -> Path:
+        return self.table_dir(source, name) / f"delivery={delivery}"
 
     def loaded_table(self, source: str, name: str, delivery: str) -> LoadedDelivery | None:
-        manifest = self.table_dir(source, name) / f"delivery={delivery}" / MANIFEST
+        manifest = self.delivery_dir(source, name, delivery) / MANIFEST
         if not manifest.exists():
             return None
         return LoadedDelivery(**json.loads(manifest.read_text(encoding="utf-8")))
 
-    def loaded_deliveries(self, entity: Entity) -> list[LoadedDelivery]:
-        folder = self.entity_dir(entity)
+    def _delivery_dirs(self, source: str, name: str) -> list[Path]:
+        """The loaded deliveries' folders of a table, in delivery order (a folder without manifest is not loaded)."""
+        folder = self.table_dir(source, name)
         if not folder.is_dir():
             return []
+        return [path for path in sorted(folder.glob("delivery=*")) if (path / MANIFEST).exists()]
+
+    def table_deliveries(self, source: str, name: str) -> list[LoadedDelivery]:
         return [
             LoadedDelivery(**json.loads((path / MANIFEST).read_text(encoding="utf-8")))
-            for path in sorted(folder.glob("delivery=*"))
-            if (path / MANIFEST).exists()
+            for path in self._delivery_dirs(source, name)
         ]
+
+    def source_deliveries(self, source: str) -> list[LoadedDelivery]:
+        """Every loaded delivery of every table of one source."""
+        source_dir = self.root / source
+        if not source_dir.is_dir():
+            return []
+        return [
+            delivery
+            for table in sorted(path for path in source_dir.iterdir() if path.is_dir())
+            for delivery in self.table_deliveries(source, table.name)
+        ]
+
+    def delivered_files(self, source: str, name: str) -> list[Path]:
+        """The Parquet files of a table's loaded deliveries (not its zero-row contract file)."""
+        return [path for folder in self._delivery_dirs(source, name) for path in sorted(folder.glob("*.parquet"))]
 
     def check_unchanged(self, entity: Entity, file: ExportFile, content_hash: str) -> bool:
         """True when this delivery is already loaded with the same content; an error when it changed."""
@@ -159,7 +174,7 @@ class RawLake:
                 (folder / MANIFEST).write_text(json.dumps(manifest.__dict__, indent=2), encoding="utf-8")
             names = list(tables)
             for name in names[1:] + names[:1]:
-                final = self.root / source / name / f"delivery={file.delivery}"
+                final = self.delivery_dir(source, name, file.delivery)
                 final.parent.mkdir(parents=True, exist_ok=True)
                 if final.exists():  # left by a run that stopped before its first table landed
                     shutil.rmtree(final)

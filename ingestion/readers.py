@@ -22,7 +22,14 @@ import pyarrow.compute as pc
 
 from ingestion.contracts import Column, Entity
 
-LINEAGE_COLUMNS = ("_delivery", "_file", "_line_number", "_content_hash", "_loaded_at")
+LINEAGE_FIELDS = (
+    pa.field("_delivery", pa.string()),
+    pa.field("_file", pa.string()),
+    pa.field("_line_number", pa.int64()),
+    pa.field("_content_hash", pa.string()),
+    pa.field("_loaded_at", pa.timestamp("us")),
+)
+"""The columns every raw table ends with: where each record came from (inputs.md lineage)."""
 IMPLICIT_DELIVERY = "0000-00-00"
 """Delivery id of files placed directly under ``<source>/``: sorts before any dated delivery."""
 
@@ -139,14 +146,33 @@ def read_export(file: ExportFile, entity: Entity, loaded_at: dt.datetime, max_pr
         if column.type == "bamboo_money":
             arrays[f"{name} (currency)"] = _bamboo_currency(values)
 
-    rows = len(records)
-    arrays["_delivery"] = pa.array([file.delivery] * rows, pa.string()).dictionary_encode()
-    arrays["_file"] = pa.array([file.relative_path] * rows, pa.string()).dictionary_encode()
-    arrays["_line_number"] = pa.array(line_numbers, pa.int64())
-    arrays["_content_hash"] = pa.array([content_hash] * rows, pa.string()).dictionary_encode()
-    arrays["_loaded_at"] = pa.array([loaded_at] * rows, pa.timestamp("us"))
-    table = pa.table(arrays)
+    table = pa.table({**arrays, **lineage_arrays(file, content_hash, loaded_at, line_numbers)})
     return RawBatch(file, entity, content_hash, table, loaded_at, problems, problem_counts)
+
+
+def lineage_arrays(
+    file: ExportFile, content_hash: str, loaded_at: dt.datetime, line_numbers: list[int]
+) -> dict[str, pa.Array]:
+    """The lineage columns (``LINEAGE_FIELDS``) of records read from one file at the given lines.
+
+    The strings are the same on every row: dictionary-encoded, they cost one value, not one per row.
+    """
+    rows = len(line_numbers)
+    values = {
+        "_delivery": file.delivery,
+        "_file": file.relative_path,
+        "_line_number": line_numbers,
+        "_content_hash": content_hash,
+        "_loaded_at": [loaded_at] * rows,
+    }
+    arrays = {}
+    for lineage in LINEAGE_FIELDS:
+        value = values[lineage.name]
+        if lineage.type == pa.string():
+            arrays[lineage.name] = pa.DictionaryArray.from_arrays(pa.array([0] * rows, pa.int32()), pa.array([value]))
+        else:
+            arrays[lineage.name] = pa.array(value, lineage.type)
+    return arrays
 
 
 def empty_contract_table(entity: Entity) -> pa.Table:
@@ -156,14 +182,7 @@ def empty_contract_table(entity: Entity) -> pa.Table:
         fields.append(pa.field(column.name, ARROW_TYPES[column.type]))
         if column.type == "bamboo_money":
             fields.append(pa.field(f"{column.name} (currency)", pa.string()))
-    fields += [
-        pa.field("_delivery", pa.string()),
-        pa.field("_file", pa.string()),
-        pa.field("_line_number", pa.int64()),
-        pa.field("_content_hash", pa.string()),
-        pa.field("_loaded_at", pa.timestamp("us")),
-    ]
-    return pa.schema(fields).empty_table()
+    return pa.schema([*fields, *LINEAGE_FIELDS]).empty_table()
 
 
 def _read_csv(file: ExportFile) -> tuple[list[str], list[list[str]], list[int]]:

@@ -69,7 +69,7 @@ def employees(exports: Path) -> dict[str, dict]:
         if xlsx.exists():
             sheet = openpyxl.load_workbook(xlsx, read_only=True).worksheets[0]
             rows = list(sheet.iter_rows(values_only=True))
-            found = [dict(zip(rows[0], ["" if v is None else str(v) for v in row], strict=True)) for row in rows[1:]]
+            found = [dict(zip(rows[0], ["" if v is None else str(v) for v in row], strict=False)) for row in rows[1:]]
         elif plain.exists():
             found = read_csv(plain)
         else:

@@ -126,7 +126,7 @@ def employees(out: Path) -> dict[str, dict]:
         rows = list(workbook.worksheets[0].iter_rows(values_only=True))
     finally:
         workbook.close()
-    return {row[0]: dict(zip(rows[0], row, strict=True)) for row in rows[1:]}
+    return {row[0]: dict(zip(rows[0], row, strict=False)) for row in rows[1:]}
 
 
 def test_layout_every_file_present_and_non_empty(demo):

@@ -65,7 +65,8 @@ def test_deliveries_land_once_and_in_order(exports, tmp_path):
         ("2026-11-25", 2),
         ("2026-11-26", 2),
     ]
-    assert [d.delivery for d in RawLake(lake_dir).loaded_deliveries(OPPORTUNITY)] == ["2026-11-25", "2026-11-26"]
+    loaded = RawLake(lake_dir).table_deliveries(OPPORTUNITY.source, OPPORTUNITY.name)
+    assert [delivery.delivery for delivery in loaded] == ["2026-11-25", "2026-11-26"]
 
 
 def test_a_changed_loaded_delivery_is_an_error_and_changes_nothing(exports, tmp_path):

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import dagster as dg
 
 from ingestion.contracts import SOURCES, entity
-from ingestion.lake import LoadedDelivery, RawLake
+from ingestion.lake import RawLake
 from ingestion.settings import Settings, load_settings
 from orchestration.defs.ingestion import raw_asset_key
 from publishing.mail import compose, send
@@ -121,7 +121,7 @@ def has_settled(folder: Path, settle_seconds: int, now: float) -> bool:
 
 def loaded_in_lake(lake_dir: Path, folder: DeliveryFolder) -> bool:
     """True when some table of the folder's source already holds this delivery in the raw lake."""
-    return any(delivery.delivery == folder.name for delivery in lake_deliveries(lake_dir, folder.source))
+    return any(delivery.delivery == folder.name for delivery in RawLake(lake_dir).source_deliveries(folder.source))
 
 
 def _seen_folders(cursor: str) -> set[str]:
@@ -209,24 +209,9 @@ def build_arrival_sensor(job: UnresolvedAssetJobDefinition) -> dg.SensorDefiniti
 # --- failure alert ------------------------------------------------------------------------------
 
 
-def lake_deliveries(lake_dir: Path, source: str) -> list[LoadedDelivery]:
-    """Every delivery of every table of one source in the raw lake."""
-    lake = RawLake(lake_dir)
-    source_dir = lake.root / source
-    if not source_dir.is_dir():
-        return []
-    loaded = []
-    for table in sorted(path for path in source_dir.iterdir() if path.is_dir()):
-        for folder in sorted(table.glob("delivery=*")):
-            delivery = lake.loaded_table(source, table.name, folder.name.removeprefix("delivery="))
-            if delivery is not None:
-                loaded.append(delivery)
-    return loaded
-
-
 def _as_of(lake_dir: Path) -> str:
     """The run's as-of: the latest delivery in the raw lake."""
-    names = [delivery.delivery for source in SOURCES for delivery in lake_deliveries(lake_dir, source)]
+    names = [delivery.delivery for source in SOURCES for delivery in RawLake(lake_dir).source_deliveries(source)]
     return f"as of delivery {max(names)}" if names else "no delivery loaded yet"
 
 
@@ -325,7 +310,7 @@ def build_failure_alert_sensor() -> dg.SensorDefinition:
 
 def freshness_result(source: str, lake_dir: Path, freshness_hours: int, now: dt.datetime) -> dg.AssetCheckResult:
     """Passes when the source's most recent load into the raw lake is at most ``freshness_hours`` old."""
-    loaded = lake_deliveries(lake_dir, source)
+    loaded = RawLake(lake_dir).source_deliveries(source)
     if not loaded:
         return dg.AssetCheckResult(
             passed=False,

@@ -68,8 +68,7 @@ def latest_pack(reports_dir: Path, as_of: str | None = None) -> Path:
 
 def work_emails(lake_dir: Path) -> dict[str, tuple[str | None, bool]]:
     """Employee # → (work email, still employed), from the latest HR delivery of each person."""
-    employees = RawLake(lake_dir).table_dir("hr", "employee")
-    files = sorted(employees.glob("delivery=*/*.parquet"))
+    files = RawLake(lake_dir).delivered_files("hr", "employee")
     if not files:
         return {}
     with duckdb.connect() as connection:

@@ -1,5 +1,3 @@
--- sqlfluff:ignore:parsing
--- (sqlfluff's DuckDB dialect does not parse the `lambda a, b:` syntax of DuckDB 1.3+.)
 {#- MRR per Stripe customer per month (marts.md, fct_mrr_monthly): the items of
     the subscriptions live on the month's last day, normalised to a month
     (int_subscription_items_normalized), summed exactly and rounded half-up to
@@ -87,3 +85,6 @@ inner join months on months.month_start >= first_months.first_month
 left join customer_months
     on customer_months.customer_id = first_months.customer_id
     and customer_months.month_start = months.month_start
+
+-- sqlfluff's DuckDB dialect does not parse the `lambda a, b:` syntax of DuckDB 1.3+:
+-- sqlfluff:ignore:parsing
