@@ -23,7 +23,7 @@ $(STAMP): requirements.lock pyproject.toml
 	touch $(STAMP)
 
 dbt_project/target/manifest.json: $(STAMP) $(shell find dbt_project -name '*.sql' -o -name '*.yml' | grep -v /target/)
-	SALESOPS_DATA_DIR=$(DEMO_DIR) $(BIN)/python -c "from orchestration.defs.transform import prepare_manifest; prepare_manifest()"
+	SALESOPS_DATA_DIR=$(DEMO_DIR) $(BIN)/python -c "from orchestration.defs.transform import prepare_manifest; from salesops.settings import load_settings; prepare_manifest(load_settings())"
 
 $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
 	mkdir -p $(DAGSTER_HOME) && cp dagster.yaml $@

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import ClassVar
 
-from ingestion.settings import PROJECT_ROOT, load_settings
+from salesops.settings import PROJECT_ROOT, Settings, load_settings
 
 DEMO_SCALE = 1.0
 FAILURE_MESSAGE_LIMIT = 2000
@@ -62,9 +62,7 @@ def _progress_logger():
 def run_pipeline(exports_dir: Path, data_dir: Path, stream=None) -> int:
     """Execute the whole job in-process; print a summary; return the exit code."""
     stream = stream or sys.stdout
-    os.environ["SALESOPS_EXPORTS_DIR"] = str(exports_dir)
-    os.environ["SALESOPS_DATA_DIR"] = str(data_dir)
-    settings = load_settings()
+    settings = _settings_for(data_dir, exports_dir)
     stream.write(f"salesops: exports {settings.exports_dir}\n          data    {settings.data_dir}\n")
     if not settings.exports_dir.is_dir():
         stream.write(
@@ -78,7 +76,7 @@ def run_pipeline(exports_dir: Path, data_dir: Path, stream=None) -> int:
     from orchestration.definitions import PIPELINE_JOB, build_definitions
 
     started = time.monotonic()
-    job = build_definitions().resolve_job_def(PIPELINE_JOB)
+    job = build_definitions(settings).resolve_job_def(PIPELINE_JOB)
     job = job.with_logger_defs({**job.loggers, "salesops_progress": _progress_logger()})
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
     result = job.execute_in_process(
@@ -135,11 +133,14 @@ def _summarize(result, settings, seconds: float, stream) -> int:
     return 1
 
 
-def _settings_for(data_dir: Path | None):
-    """The settings, with ``--data-dir`` (when given) winning over SALESOPS_DATA_DIR for this process and dbt."""
+def _settings_for(data_dir: Path | None, exports_dir: Path | None = None) -> Settings:
+    """The settings, where ``--data-dir`` and ``--exports`` (when given) win over their SALESOPS_* variables."""
+    environment = dict(os.environ)
     if data_dir:
-        os.environ["SALESOPS_DATA_DIR"] = str(data_dir.resolve())
-    return load_settings()
+        environment["SALESOPS_DATA_DIR"] = str(data_dir.resolve())
+    if exports_dir:
+        environment["SALESOPS_EXPORTS_DIR"] = str(exports_dir.resolve())
+    return load_settings(environment)
 
 
 def _reports_summary(result) -> str:
@@ -214,9 +215,7 @@ def serve(data_dir: Path | None, exports_dir: Path | None, host: str, port: int)
     The daemon is what fires the nightly schedule and the sensors; the instance
     under the data dir keeps their cursors and the run history across restarts.
     """
-    if exports_dir:
-        os.environ["SALESOPS_EXPORTS_DIR"] = str(exports_dir.resolve())
-    settings = _settings_for(data_dir)
+    settings = _settings_for(data_dir, exports_dir)
     dagster = Path(sys.executable).with_name("dagster")
     if not dagster.exists():
         print(f"error: {dagster} not found; install salesops with `make setup` (it installs Dagster beside it).")
@@ -225,6 +224,7 @@ def serve(data_dir: Path | None, exports_dir: Path | None, host: str, port: int)
     instance_settings = settings.dagster_home / "dagster.yaml"
     if not instance_settings.exists():
         shutil.copyfile(PROJECT_ROOT / "dagster.yaml", instance_settings)
+    # `dagster dev` replaces this process and loads the definitions from these variables.
     os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
     os.environ["SALESOPS_DATA_DIR"] = str(settings.data_dir)
     os.environ["SALESOPS_EXPORTS_DIR"] = str(settings.exports_dir)

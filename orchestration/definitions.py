@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dagster as dg
 
-from ingestion.settings import load_settings
 from orchestration.defs.ingestion import build_comp_plans_asset, quota_holders_known, raw_assets
 from orchestration.defs.operations import (
     build_arrival_sensor,
@@ -15,19 +14,20 @@ from orchestration.defs.operations import (
 from orchestration.defs.publish import build_publish_asset
 from orchestration.defs.reports import REPORT_EMAILS_KEY, build_report_emails_asset, build_report_pack_asset
 from orchestration.defs.transform import dbt_models, dbt_resource
+from orchestration.resources import SettingsResource
+from salesops.settings import Settings, load_settings
 
 PIPELINE_JOB = "salesops_pipeline"
 SEND_REPORTS_JOB = "salesops_send_reports"
 
 
-def build_definitions() -> dg.Definitions:
+def build_definitions(settings: Settings) -> dg.Definitions:
+    """Everything salesops runs, configured by ``settings`` (the resource's defaults; a run may override them)."""
     emails = dg.AssetSelection.assets(REPORT_EMAILS_KEY)
     pipeline = dg.define_asset_job(
         PIPELINE_JOB,
         # Emailing the reports is opt-in (SALESOPS_EMAIL_REPORTS): a new install must not mail people by surprise.
-        selection=dg.AssetSelection.all()
-        if load_settings().operations.email_reports
-        else dg.AssetSelection.all() - emails,
+        selection=dg.AssetSelection.all() if settings.operations.email_reports else dg.AssetSelection.all() - emails,
         description="Ingest every export, build the dbt models with their tests, publish the marts, "
         "render the reports.",
     )
@@ -45,9 +45,9 @@ def build_definitions() -> dg.Definitions:
         ],
         asset_checks=[quota_holders_known, *freshness_checks()],
         jobs=[pipeline, send_reports],
-        schedules=[build_nightly_schedule(pipeline)],
+        schedules=[build_nightly_schedule(pipeline, settings.operations)],
         sensors=[build_arrival_sensor(pipeline), build_failure_alert_sensor()],
-        resources={"dbt": dbt_resource()},
+        resources={"dbt": dbt_resource(), "settings": SettingsResource.from_settings(settings)},
         # One writer per DuckDB file and ~3 s per step for subprocesses: run steps in-process, serially.
         executor=dg.in_process_executor,
     )
@@ -55,4 +55,4 @@ def build_definitions() -> dg.Definitions:
 
 @dg.definitions
 def defs() -> dg.Definitions:
-    return build_definitions()
+    return build_definitions(load_settings())

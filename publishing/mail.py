@@ -15,7 +15,7 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
 
-from ingestion.settings import SmtpSettings
+from salesops.settings import SmtpSettings
 
 # Refusals of one message (its recipient, sender or content): the connection stays usable for the next one.
 MESSAGE_REFUSED = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError)

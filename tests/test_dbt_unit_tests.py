@@ -11,8 +11,8 @@ from pathlib import Path
 from ingestion.comp_plans import empty_comp_plan_tables
 from ingestion.contracts import ENTITIES
 from ingestion.lake import RawLake
-from ingestion.settings import DBT_PROJECT_DIR
 from orchestration.defs.transform import DBT_EXECUTABLE
+from salesops.settings import DBT_PROJECT_DIR
 
 
 def dbt(args: list[str], data_dir: Path) -> subprocess.CompletedProcess:

@@ -4,11 +4,12 @@ import importlib
 import sys
 
 import dagster as dg
+import pytest
 import yaml
 
 from ingestion.comp_plans import COMP_PLAN_TABLES
 from ingestion.contracts import ENTITIES, SOURCES
-from ingestion.settings import DBT_PROJECT_DIR, load_settings
+from salesops.settings import DBT_PROJECT_DIR, load_settings
 
 
 def test_importing_the_definitions_module_parses_nothing(monkeypatch):
@@ -122,13 +123,12 @@ def test_the_pipeline_runs_itself_under_the_daemon():
         ]
 
 
-def test_reports_follow_the_publication_and_email_is_opt_in(monkeypatch):
+def test_reports_follow_the_publication_and_email_is_opt_in(tmp_path):
     from orchestration.definitions import PIPELINE_JOB, SEND_REPORTS_JOB, build_definitions
     from orchestration.defs.publish import PUBLISHED_KEY
     from orchestration.defs.reports import REPORT_EMAILS_KEY, REPORT_PACK_KEY
 
-    monkeypatch.delenv("SALESOPS_EMAIL_REPORTS", raising=False)
-    definitions = build_definitions()
+    definitions = build_definitions(load_settings({"HOME": str(tmp_path)}))
     graph = definitions.resolve_asset_graph()
     assert graph.get(REPORT_PACK_KEY).parent_keys == {PUBLISHED_KEY}
     assert graph.get(REPORT_EMAILS_KEY).parent_keys == {REPORT_PACK_KEY}
@@ -139,6 +139,76 @@ def test_reports_follow_the_publication_and_email_is_opt_in(monkeypatch):
         REPORT_EMAILS_KEY.to_python_identifier()
     ]
 
-    monkeypatch.setenv("SALESOPS_EMAIL_REPORTS", "true")
-    emailing = {node.name for node in build_definitions().resolve_job_def(PIPELINE_JOB).graph.nodes}
+    emailing_settings = load_settings({"HOME": str(tmp_path), "SALESOPS_EMAIL_REPORTS": "true"})
+    emailing = {node.name for node in build_definitions(emailing_settings).resolve_job_def(PIPELINE_JOB).graph.nodes}
     assert emailing == pipeline | {REPORT_EMAILS_KEY.to_python_identifier()}
+
+
+def test_settings_reach_every_asset_as_a_resource_a_run_can_override(tmp_path):
+    from orchestration.definitions import build_definitions
+    from orchestration.resources import SettingsResource
+
+    settings = load_settings({"HOME": str(tmp_path), "SALESOPS_SMTP_PORT": "2525", "SALESOPS_TIMEZONE": "Asia/Tokyo"})
+    resource = build_definitions(settings).resources["settings"]
+    assert isinstance(resource, SettingsResource) and resource.value == settings
+
+    @dg.asset
+    def seen(settings: SettingsResource) -> tuple:
+        value = settings.value
+        return str(value.data_dir), value.smtp.port, value.operations.timezone, value.stage_names
+
+    override = {"resources": {"settings": {"config": {"data_dir": str(tmp_path / "other"), "smtp": {"port": 26}}}}}
+    result = dg.materialize([seen], resources={"settings": resource}, run_config=override)
+    assert result.output_for_node("seen") == (str(tmp_path / "other"), 26, "Asia/Tokyo", settings.stage_names)
+
+
+def test_no_asset_sensor_or_check_reads_the_environment():
+    """Assets, checks and sensors take the settings resource; only the CLI and the definitions read SALESOPS_*."""
+    import ast
+
+    decorators = {"asset", "multi_asset", "asset_check", "sensor", "run_failure_sensor", "dbt_assets"}
+    for path in sorted((DBT_PROJECT_DIR.parent / "orchestration" / "defs").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.FunctionDef):
+                continue
+            names = {ast.unparse(decorator).split("(")[0].split(".")[-1] for decorator in node.decorator_list}
+            if not names & decorators:
+                continue
+            reads = [
+                ast.unparse(inner)
+                for inner in ast.walk(node)
+                if (isinstance(inner, ast.Name) and inner.id in ("load_settings", "getenv"))
+                or (isinstance(inner, ast.Attribute) and inner.attr == "environ")
+            ]
+            assert not reads, f"{path.name}: {node.name} reads the environment: {reads}"
+
+
+def test_settings_are_validated_naming_the_variable(tmp_path):
+    with pytest.raises(
+        ValueError, match=r"SALESOPS_SMTP_PORT=abc: .*integer.*SALESOPS_TIMEZONE=Mars/Base: not an IANA"
+    ):
+        load_settings({"HOME": str(tmp_path), "SALESOPS_SMTP_PORT": "abc", "SALESOPS_TIMEZONE": "Mars/Base"})
+    with pytest.raises(
+        ValueError, match="SALESOPS_FISCAL_YEAR_START_MONTH=13: Input should be less than or equal to 12"
+    ):
+        load_settings({"HOME": str(tmp_path), "SALESOPS_FISCAL_YEAR_START_MONTH": "13"})
+    with pytest.raises(ValueError, match="SALESOPS_EMAIL_REPORTS=sometimes: Input should be a valid boolean"):
+        load_settings({"HOME": str(tmp_path), "SALESOPS_EMAIL_REPORTS": "sometimes"})
+
+
+def test_a_stage_map_given_as_json_reads_false_as_false(tmp_path):
+    stage_map = tmp_path / "stages.json"
+    stage_map.write_text(
+        '[{"stage_name": "Won", "funnel_step": "customer", "stage_order": 1, "is_closed": "true", "is_won": "true"},'
+        ' {"stage_name": "Open", "funnel_step": "prospect", "stage_order": 2, "is_closed": "false", "is_won": "false"}]'
+    )
+    stages = load_settings({"HOME": str(tmp_path), "SALESOPS_STAGE_MAP": str(stage_map)}).stage_map
+    assert [(stage.stage_name, stage.is_closed, stage.is_won) for stage in stages] == [
+        ("Won", True, True),
+        ("Open", False, False),
+    ]
+    stage_map.write_text('[{"stage_name": "Open", "funnel_step": "prospect", "stage_order": 1, "is_closed": "maybe"}]')
+    with pytest.raises(
+        ValueError, match=r"stages.json: stage entry 1 \(field is_closed\): Input should be a valid boolean"
+    ):
+        load_settings({"HOME": str(tmp_path), "SALESOPS_STAGE_MAP": str(stage_map)})

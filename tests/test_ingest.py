@@ -9,7 +9,7 @@ from ingestion.contracts import entity
 from ingestion.ingest import ingest_entity
 from ingestion.lake import RawLake
 from ingestion.readers import ExportError
-from ingestion.settings import load_settings
+from salesops.settings import load_settings
 from tests.conftest import OPPORTUNITY_HEADER, write
 
 OPPORTUNITY = entity("crm.opportunity")

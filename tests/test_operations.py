@@ -21,9 +21,16 @@ from orchestration.defs.operations import (
     build_freshness_check,
     build_nightly_schedule,
 )
+from orchestration.resources import SettingsResource
+from salesops.settings import load_settings
 from tests.conftest import free_port
 
 SETTLE_SECONDS = 60
+
+
+def settings_resources() -> dict[str, SettingsResource]:
+    """The settings resource from the environment the test set, as the definitions would bind it."""
+    return {"settings": SettingsResource.from_settings(load_settings())}
 
 
 @pytest.fixture
@@ -58,7 +65,10 @@ def land(lake_dir: Path, source: str, table: str, delivery: str, loaded_at: dt.d
 
 
 def evaluate(sensor: dg.SensorDefinition, instance: dg.DagsterInstance, cursor: str | None) -> dg.SensorResult:
-    result = sensor(dg.build_sensor_context(instance=instance, cursor=cursor, sensor_name=ARRIVAL_SENSOR))
+    context = dg.build_sensor_context(
+        instance=instance, cursor=cursor, sensor_name=ARRIVAL_SENSOR, resources=settings_resources()
+    )
+    result = sensor(context)
     assert isinstance(result, dg.SensorResult), result
     return result
 
@@ -66,7 +76,7 @@ def evaluate(sensor: dg.SensorDefinition, instance: dg.DagsterInstance, cursor: 
 def test_nightly_schedule_runs_in_the_configured_time_zone(monkeypatch, pipeline_job):
     monkeypatch.setenv("SALESOPS_TIMEZONE", "Europe/Berlin")
     monkeypatch.setenv("SALESOPS_NIGHTLY_CRON", "30 4 * * 1-5")
-    schedule = build_nightly_schedule(pipeline_job)
+    schedule = build_nightly_schedule(pipeline_job, load_settings().operations)
     assert schedule.name == "salesops_nightly"
     assert schedule.execution_timezone == "Europe/Berlin"
     assert schedule.cron_schedule == "30 4 * * 1-5"
@@ -76,7 +86,7 @@ def test_nightly_schedule_runs_in_the_configured_time_zone(monkeypatch, pipeline
 def test_nightly_schedule_names_the_setting_of_a_bad_cron(monkeypatch, pipeline_job):
     monkeypatch.setenv("SALESOPS_NIGHTLY_CRON", "every night")
     with pytest.raises(ValueError, match="SALESOPS_NIGHTLY_CRON=every night"):
-        build_nightly_schedule(pipeline_job)
+        build_nightly_schedule(pipeline_job, load_settings().operations)
 
 
 def test_arrival_sensor_starts_one_run_per_new_delivery(exports, pipeline_job):
@@ -154,7 +164,9 @@ def test_arrival_sensor_first_tick_does_not_replay_the_lake(exports, data_dir, p
 def test_arrival_sensor_skips_when_the_drop_folder_is_missing(tmp_path, monkeypatch, data_dir, pipeline_job):
     monkeypatch.setenv("SALESOPS_EXPORTS_DIR", str(tmp_path / "nowhere"))
     with dg.instance_for_test() as instance:
-        result = build_arrival_sensor(pipeline_job)(dg.build_sensor_context(instance=instance))
+        result = build_arrival_sensor(pipeline_job)(
+            dg.build_sensor_context(instance=instance, resources=settings_resources())
+        )
     assert isinstance(result, dg.SkipReason)
     assert f"{tmp_path / 'nowhere'} does not exist" in result.skip_message
 
@@ -183,6 +195,7 @@ def failure_context(instance: dg.DagsterInstance) -> dg.RunFailureSensorContext:
         dagster_instance=instance,
         dagster_run=result.dagster_run,
         dagster_event=result.get_run_failure_event(),
+        resources=settings_resources(),
     ).for_run_failure()
 
 
@@ -220,6 +233,7 @@ def test_failure_alert_lists_failed_blocking_checks(inbox, monkeypatch, data_dir
             dagster_instance=instance,
             dagster_run=result.dagster_run,
             dagster_event=result.get_run_failure_event(),
+            resources=settings_resources(),
         ).for_run_failure()
         build_failure_alert_sensor()(context)
 
@@ -250,6 +264,7 @@ def test_failure_alert_of_a_run_that_failed_outside_its_steps(inbox, monkeypatch
             dagster_instance=instance,
             dagster_run=instance.get_run_by_id(run.run_id),
             dagster_event=failure,
+            resources=settings_resources(),
         ).for_run_failure()
         build_failure_alert_sensor()(context)
 
@@ -289,7 +304,7 @@ def test_freshness_check_warns_about_a_stale_source(monkeypatch, data_dir):
     land(data_dir / "lake", "crm", "opportunity", "2026-11-25", two_days_ago)
     land(data_dir / "lake", "crm", "opportunity_history", "2026-11-24", two_days_ago - dt.timedelta(days=1))
 
-    result = build_freshness_check("crm")()
+    result = build_freshness_check("crm")(settings=settings_resources()["settings"])
     assert result.passed is False
     assert result.severity == dg.AssetCheckSeverity.WARN
     assert result.metadata["newest_delivery"].value == "2026-11-25"
@@ -304,14 +319,14 @@ def test_freshness_check_passes_on_a_recent_load_of_any_table(monkeypatch, data_
     land(data_dir / "lake", "crm", "opportunity", "2026-11-25", now - dt.timedelta(days=3))
     land(data_dir / "lake", "crm", "task", "2026-11-27", now - dt.timedelta(hours=2))
 
-    result = build_freshness_check("crm")()
+    result = build_freshness_check("crm")(settings=settings_resources()["settings"])
     assert result.passed is True
     assert result.metadata["newest_delivery"].value == "2026-11-27"
     assert result.metadata["hours_since"].value == pytest.approx(2, abs=0.2)
 
 
 def test_freshness_check_fails_when_a_source_was_never_loaded(data_dir):
-    result = build_freshness_check("surveys")()
+    result = build_freshness_check("surveys")(settings=settings_resources()["settings"])
     assert result.passed is False and result.severity == dg.AssetCheckSeverity.WARN
     assert "Nothing from surveys was ever loaded" in result.description
 
@@ -324,7 +339,9 @@ def test_freshness_warning_does_not_block_the_raw_asset_run(tmp_path, data_dir):
         return None
 
     with dg.instance_for_test() as instance:
-        result = dg.materialize([nps_response, build_freshness_check("surveys")], instance=instance)
+        result = dg.materialize(
+            [nps_response, build_freshness_check("surveys")], instance=instance, resources=settings_resources()
+        )
     assert result.success
     [evaluation] = result.get_asset_check_evaluations()
     assert evaluation.check_name == "source_fresh" and not evaluation.passed

@@ -12,7 +12,7 @@ from ingestion.contracts import ENTITIES, Entity, entity
 from ingestion.ingest import EntityIngestion, ingest_comp_plans, ingest_entity
 from ingestion.readers import ExportError
 from ingestion.references import quotas_for_unknown_people
-from ingestion.settings import load_settings
+from orchestration.resources import SettingsResource
 
 CHECK_NAME = "raw_batch_valid"
 COMP_PLANS_CHECK = "comp_plans_valid"
@@ -75,8 +75,8 @@ def build_raw_asset(entity: Entity) -> dg.AssetsDefinition:
             )
         ],
     )
-    def raw_entity(context: dg.AssetExecutionContext):
-        settings = load_settings()
+    def raw_entity(context: dg.AssetExecutionContext, settings: SettingsResource):
+        settings = settings.value
         try:
             outcome = ingest_entity(entity, settings.exports_dir, settings.lake_dir, settings.stage_names)
         except ExportError as error:
@@ -139,8 +139,8 @@ def build_comp_plans_asset() -> dg.AssetsDefinition:
             )
         ],
     )
-    def raw_comp_plans(context: dg.AssetExecutionContext):
-        settings = load_settings()
+    def raw_comp_plans(context: dg.AssetExecutionContext, settings: SettingsResource):
+        settings = settings.value
         try:
             outcome = ingest_comp_plans(settings.exports_dir, settings.lake_dir)
         except ExportError as error:
@@ -174,8 +174,8 @@ def build_comp_plans_asset() -> dg.AssetsDefinition:
     blocking=True,
     description="Every current quota row names a person of the HR export (Employee #).",
 )
-def quota_holders_known() -> dg.AssetCheckResult:
-    unknown = quotas_for_unknown_people(load_settings().lake_dir)
+def quota_holders_known(settings: SettingsResource) -> dg.AssetCheckResult:
+    unknown = quotas_for_unknown_people(settings.value.lake_dir)
     return dg.AssetCheckResult(
         passed=not unknown,
         severity=dg.AssetCheckSeverity.ERROR,

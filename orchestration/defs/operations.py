@@ -21,9 +21,10 @@ import dagster as dg
 
 from ingestion.contracts import SOURCES, entity
 from ingestion.lake import RawLake
-from ingestion.settings import Settings, load_settings
 from orchestration.defs.ingestion import raw_asset_key
+from orchestration.resources import SettingsResource
 from publishing.mail import compose, send
+from salesops.settings import OperationsSettings, Settings
 
 if TYPE_CHECKING:  # what dg.define_asset_job returns; Dagster does not export the class
     from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
@@ -51,9 +52,8 @@ PRINCIPAL_ENTITY = {
 # --- nightly schedule ---------------------------------------------------------------------------
 
 
-def build_nightly_schedule(job: UnresolvedAssetJobDefinition) -> dg.ScheduleDefinition:
+def build_nightly_schedule(job: UnresolvedAssetJobDefinition, operations: OperationsSettings) -> dg.ScheduleDefinition:
     """The whole pipeline every night, at SALESOPS_NIGHTLY_CRON in SALESOPS_TIMEZONE."""
-    operations = load_settings().operations
     try:
         return dg.ScheduleDefinition(
             name=NIGHTLY_SCHEDULE,
@@ -147,8 +147,10 @@ def build_arrival_sensor(job: UnresolvedAssetJobDefinition) -> dg.SensorDefiniti
         "(<exports>/<source>/<delivery>/), when nothing in its folders changed for "
         "SALESOPS_ARRIVAL_SETTLE_SECONDS.",
     )
-    def salesops_arrival(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
-        settings = load_settings()
+    def salesops_arrival(
+        context: dg.SensorEvaluationContext, settings: SettingsResource
+    ) -> dg.SensorResult | dg.SkipReason:
+        settings = settings.value
         exports_dir = settings.exports_dir
         if not exports_dir.is_dir():
             return dg.SkipReason(
@@ -279,8 +281,8 @@ def build_failure_alert_sensor() -> dg.SensorDefinition:
         default_status=dg.DefaultSensorStatus.RUNNING,
         description="Emails SALESOPS_ALERT_EMAIL when any run of this code location fails.",
     )
-    def salesops_failure_alert(context: dg.RunFailureSensorContext) -> dg.SkipReason | None:
-        settings = load_settings()
+    def salesops_failure_alert(context: dg.RunFailureSensorContext, settings: SettingsResource) -> dg.SkipReason | None:
+        settings = settings.value
         recipient = settings.operations.alert_email
         run_id = context.dagster_run.run_id
         if not recipient:
@@ -351,8 +353,8 @@ def build_freshness_check(source: str) -> dg.AssetChecksDefinition:
         description=f"Warns when no {source} delivery (any of its files) was loaded in the last "
         "SALESOPS_FRESHNESS_HOURS hours.",
     )
-    def source_fresh() -> dg.AssetCheckResult:
-        settings = load_settings()
+    def source_fresh(settings: SettingsResource) -> dg.AssetCheckResult:
+        settings = settings.value
         return freshness_result(source, settings.lake_dir, settings.operations.freshness_hours, dt.datetime.now(dt.UTC))
 
     return source_fresh

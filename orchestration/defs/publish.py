@@ -2,8 +2,8 @@
 
 import dagster as dg
 
-from ingestion.settings import load_settings
 from orchestration.defs.transform import mart_keys
+from orchestration.resources import SettingsResource
 from publishing.publish import publish_marts
 
 PUBLISHED_KEY = dg.AssetKey(["published", "salesops_duckdb"])
@@ -18,8 +18,8 @@ def build_publish_asset() -> dg.AssetsDefinition:
         description="The marts for BI and reports: <data dir>/warehouse/salesops.duckdb (schema marts, readable "
         "by DuckDB 1.x) and <data dir>/warehouse/parquet/<table>/, replaced atomically after a fully green run.",
     )
-    def published_marts(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-        settings = load_settings()
+    def published_marts(context: dg.AssetExecutionContext, settings: SettingsResource) -> dg.MaterializeResult:
+        settings = settings.value
         publication = publish_marts(settings.build_database, settings.warehouse_dir)
         context.log.info(f"published {len(publication.tables)} marts to {publication.database}")
         return dg.MaterializeResult(

@@ -4,11 +4,12 @@ Nothing here parses the dbt project at import: the project, its manifest and the
 ``@dbt_assets`` definition are made inside cached factories, on first use.
 """
 
+import contextlib
 import json
 import os
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,8 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
-from ingestion.settings import DBT_PROJECT_DIR, Settings, load_settings
+from orchestration.resources import SettingsResource
+from salesops.settings import DBT_PROJECT_DIR, Settings, load_settings
 
 DBT_EXECUTABLE = Path(sys.executable).with_name("dbt")
 
@@ -38,6 +40,22 @@ def dbt_environment(settings: Settings) -> dict[str, str]:
     return {"SALESOPS_DATA_DIR": str(settings.data_dir)}
 
 
+@contextlib.contextmanager
+def environment_for_dbt(settings: Settings) -> Iterator[None]:
+    """``dbt_environment`` while dbt runs: dagster-dbt starts dbt with this process's environment."""
+    variables = dbt_environment(settings)
+    saved = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 def dbt_build_args(settings: Settings) -> list[str]:
     # Unit tests check the SQL on fixtures, not the data: `make test` runs them, a pipeline run need not.
     return ["build", "--vars", json.dumps(settings.dbt_vars(), sort_keys=True), "--exclude-resource-type", "unit_test"]
@@ -52,9 +70,8 @@ def dbt_project() -> DbtProject:
     return DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
 
-def prepare_manifest(settings: Settings | None = None) -> Path:
+def prepare_manifest(settings: Settings) -> Path:
     """Write ``target/manifest.json`` with ``dbt parse`` (make setup, tests, and first use)."""
-    settings = settings or load_settings()
     project = dbt_project()
     env = {**os.environ, **dbt_environment(settings)}
     completed = subprocess.run(
@@ -99,21 +116,21 @@ def manifest_is_stale(project: DbtProject) -> bool:
 def dbt_models() -> dg.AssetsDefinition:
     project = dbt_project()
     if manifest_is_stale(project):
-        prepare_manifest()
+        prepare_manifest(load_settings())
 
     @dbt_assets(
         manifest=project.manifest_path,
         project=project,
         dagster_dbt_translator=SalesopsTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)),
     )
-    def salesops_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-        settings = load_settings()
-        os.environ.update(dbt_environment(settings))
-        (settings.warehouse_dir).mkdir(parents=True, exist_ok=True)
-        # A target folder per data dir keeps dbt's partial-parse state between runs.
-        yield from dbt.cli(
-            dbt_build_args(settings), context=context, target_path=settings.data_dir / "dbt-target"
-        ).stream()
+    def salesops_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: SettingsResource):
+        settings = settings.value
+        settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
+        with environment_for_dbt(settings):
+            # A target folder per data dir keeps dbt's partial-parse state between runs.
+            yield from dbt.cli(
+                dbt_build_args(settings), context=context, target_path=settings.data_dir / "dbt-target"
+            ).stream()
 
     return salesops_dbt_models
 

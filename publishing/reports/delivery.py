@@ -19,10 +19,10 @@ from pathlib import Path
 import duckdb
 
 from ingestion.lake import RawLake
-from ingestion.settings import SmtpSettings
 from publishing.mail import MESSAGE_REFUSED, Attachment, compose, connection
 from publishing.reports.pack import MANIFEST
 from publishing.reports.render import REPORT_TITLES, environment, money, percent, ratio
+from salesops.settings import SmtpSettings
 
 DELIVERY_LOG = "delivery_log.sqlite"
 

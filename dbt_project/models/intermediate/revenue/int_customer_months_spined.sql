@@ -86,5 +86,5 @@ left join customer_months
     on customer_months.customer_id = first_months.customer_id
     and customer_months.month_start = months.month_start
 
--- sqlfluff's DuckDB dialect does not parse the `lambda a, b:` syntax of DuckDB 1.3+:
+-- The linter's DuckDB dialect does not parse the `lambda a, b:` syntax of DuckDB 1.3+:
 -- sqlfluff:ignore:parsing

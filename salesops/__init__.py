@@ -1,0 +1,1 @@
+"""What every part of salesops shares: its settings."""
