@@ -5,7 +5,9 @@ import csv
 import datetime as dt
 import email
 import email.policy
+import functools
 import io
+import json
 import os
 import socket
 from dataclasses import dataclass
@@ -101,6 +103,18 @@ def data_dir(tmp_path, monkeypatch) -> Path:
 
 
 DEMO_SCALE = 0.3
+
+
+@functools.cache
+def dbt_manifest() -> dict:
+    """dbt's manifest.json of the project (parsed again first when a model, macro or YAML changed)."""
+    from orchestration.defs.transform import dbt_project, manifest_is_stale, prepare_manifest
+    from salesops.settings import load_settings
+
+    project = dbt_project()
+    if manifest_is_stale(project):
+        prepare_manifest(load_settings())
+    return json.loads(project.manifest_path.read_text(encoding="utf-8"))
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 import yaml
-from commission_oracle import Line, compute, compute_lines, compute_statements
+
+from tests.commission_oracle import Line, compute, compute_lines, compute_statements
 
 D = Decimal
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.conftest import as_of_date, upserted
+from tests.conftest import as_of_date, employees, months_between, upserted
 
 INTERVALS_A_YEAR = {"month": 12, "year": 1, "week": 52, "day": 365}
 CENT = 0.005  # a double holding a sum of cents is within half a cent of it
@@ -252,12 +252,29 @@ def test_people_kpis_candidates_match_the_ats_export(pipeline):
     assert sum(offers.values()) > 0 and max(in_pipeline.values()) > 0
 
 
+def kpi_months(exports: Path) -> list[dt.date]:
+    """kpi_monthly's months (marts.md): from the first month with an opportunity created or a subscription
+    started through the as-of month."""
+    created = [
+        dt.date.fromisoformat(row["CreatedDate"][:10])
+        for row in upserted(exports, "crm", "Opportunity.csv", "Id").values()
+    ]
+    started = [
+        utc(row["start_date"]).date() for row in upserted(exports, "billing", "subscriptions.csv", "id").values()
+    ]
+    return months_between(min(created + started), as_of_date(exports))
+
+
 def test_kpi_models_have_the_long_columns_and_documented_scopes(pipeline):
-    _, data_dir = pipeline
-    scopes = built(data_dir, "select distinct scope_type, scope_id from intermediate.int_kpi_scopes_rolled_up")
-    months = [month for (month,) in built(data_dir, "select month from intermediate.int_kpi_months_spined")]
-    teams = {scope_id for scope_type, scope_id in scopes if scope_type == "team"}
-    reps = {scope_id for scope_type, scope_id in scopes if scope_type == "rep"}
+    exports, data_dir = pipeline
+    people = employees(exports)
+    # A team is anyone in HR with someone reporting to them; a rep anyone in sales: an HR employee of a
+    # sales department, or one a CRM user names (User.EmployeeNumber).
+    teams = {row["Supervisor EID"] for row in people.values() if row["Supervisor EID"] in people}
+    crm_people = {row["EmployeeNumber"] for row in upserted(exports, "crm", "User.csv", "Id").values()}
+    reps = {number for number, row in people.items() if row["Department"] == "Sales" or number in crm_people}
+    months = kpi_months(exports)
+    assert len(teams) > 3 and len(reps) > 10 and len(months) > 12
     for model, expected_keys in (
         (
             "int_kpis_revenue_computed",
