@@ -22,3 +22,25 @@ def test_every_mart_has_a_grain_test():
     marts = _models("marts")
     assert len(marts) >= 14
     assert sorted(name for name in marts if name not in tested) == []
+
+
+LAYERS = ("staging", "intermediate", "marts")
+
+
+def test_layers_only_point_down():
+    """Only staging reads sources; intermediate reads staging and intermediate; marts read anything below."""
+    manifest = dbt_manifest()
+    wrong = []
+    for node in manifest["nodes"].values():
+        if node["resource_type"] != "model":
+            continue
+        layer = node["fqn"][1]
+        for parent in node["depends_on"]["nodes"]:
+            if parent.startswith("source.") and layer != "staging":
+                wrong.append(f"{node['name']} reads {parent}")
+            elif parent.startswith("model."):
+                parent_layer = manifest["nodes"][parent]["fqn"][1]
+                if LAYERS.index(parent_layer) > LAYERS.index(layer):
+                    wrong.append(f"{node['name']} ({layer}) reads {manifest['nodes'][parent]['name']} ({parent_layer})")
+    assert {node["fqn"][1] for node in manifest["nodes"].values() if node["resource_type"] == "model"} == set(LAYERS)
+    assert wrong == []

@@ -4,4 +4,4 @@
 select
     cast(max(try_strptime(left(delivery_id, 10), '%Y-%m-%d')) as date) as as_of_date,
     count(distinct delivery_id) as delivery_count
-from {{ ref('int_deliveries_loaded') }}
+from {{ ref('stg_lake__deliveries') }}

@@ -60,7 +60,7 @@ sales_pay as (
 
 commissions as (
     select cast(date_trunc('month', period_end) as date) as month, sum(earned) as commission_earned
-    from {{ ref('fct_commission_statements') }}
+    from {{ ref('int_statements_drawn') }}
     group by date_trunc('month', period_end)
 ),
 
@@ -72,7 +72,7 @@ marketing as (
 
 new_customers as (
     select month, count(*) as new_customers
-    from {{ ref('fct_mrr_monthly') }}
+    from {{ ref('int_mrr_months_classified') }}
     where movement = 'new'
     group by month
 ),

@@ -2,8 +2,8 @@
     opportunity created or MRR through the as-of month. -#}
 with bounds as (
     select least(
-        (select min(created_date) from {{ ref('fct_opportunities') }}),
-        (select min(month) from {{ ref('fct_mrr_monthly') }})
+        (select min(created_date) from {{ ref('int_opportunities_classified') }}),
+        (select min(month) from {{ ref('int_mrr_months_classified') }})
     ) as first_day,
     (select as_of_date from {{ ref('int_run_as_of') }}) as last_day
 )

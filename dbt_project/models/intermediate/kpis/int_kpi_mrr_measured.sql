@@ -39,7 +39,7 @@ mrr_rows as (
         mrr_monthly.mrr_change,
         mrr_monthly.movement,
         owners.owner_employee_number
-    from {{ ref('fct_mrr_monthly') }} as mrr_monthly
+    from {{ ref('int_mrr_months_classified') }} as mrr_monthly
     left join {{ ref('int_accounts_owned') }} as owners on owners.account_id = mrr_monthly.account_id
 ),
 

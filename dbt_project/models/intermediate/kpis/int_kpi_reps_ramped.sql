@@ -10,7 +10,7 @@
     exactly, in thirds of a cent. -#}
 with reps as (
     select employee_number, hire_date
-    from {{ ref('dim_sales_reps') }}
+    from {{ ref('int_sales_reps_joined') }}
     where hire_date is not null
 ),
 

@@ -25,4 +25,4 @@ inner join managers on managers.manager_employee_number = lines.manager_employee
 union all
 
 select 'rep', employee_number as scope_id, employee_number
-from {{ ref('dim_sales_reps') }}
+from {{ ref('int_sales_reps_joined') }}

@@ -45,7 +45,7 @@ attainment_facts as (
         cast(date_trunc('month', period_end) as date) as month,
         cast(null as integer) as ramp_days,
         case when sum(credited_bookings) >= sum(effective_quota) then 1 else 0 end as attained
-    from {{ ref('fct_quota_attainment') }}
+    from {{ ref('int_statements_drawn') }}
     where effective_quota > 0
     group by employee_number, cast(date_trunc('month', period_end) as date)
 ),

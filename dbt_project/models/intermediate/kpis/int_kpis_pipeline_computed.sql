@@ -31,38 +31,43 @@ opportunity_facts as (
         count(*) filter (where is_closed and not is_won) as lost_deals,
         sum(sales_cycle_days) filter (where is_won) as won_cycle_days,
         0 as pipeline_created
-    from {{ ref('fct_opportunities') }}
+    from {{ ref('int_opportunities_classified') }}
     where is_closed
     group by all
     union all
     select owner_employee_number, cast(date_trunc('month', created_date) as date), 0, 0, 0, 0, sum(amount)
-    from {{ ref('fct_opportunities') }}
+    from {{ ref('int_opportunities_classified') }}
     group by all
 ),
 
-snapshot_facts as (
+states as (
+    select * from {{ ref('int_opportunity_states_dated') }}
+),
+
+{#- The open deals of each month's measuring day, as the snapshots hold them. -#}
+open_facts as (
     select
-        snapshots.owner_employee_number as employee_number,
+        states.owner_employee_number as employee_number,
         months.month,
-        sum(snapshots.amount) as open_pipeline,
-        sum(snapshots.weighted_amount) as weighted_pipeline,
+        sum(states.amount) as open_pipeline,
+        sum({{ weighted_amount('states.amount', 'states.probability') }}) as weighted_pipeline,
         count(*) as open_deals,
-        sum(snapshots.amount) filter (
-            where {{ fiscal_quarter_start('snapshots.close_date') }}
+        sum(states.amount) filter (
+            where {{ fiscal_quarter_start('states.close_date') }}
                 = {{ fiscal_quarter_start('months.month') }} + interval 3 month
         ) as next_quarter_pipeline
     from months
-    inner join {{ ref('fct_pipeline_snapshots') }} as snapshots on snapshots.snapshot_date = months.measured_on
+    inner join states on {{ is_open_on('states', 'months.measured_on') }}
     group by all
 ),
 
 committed_facts as (
-    select snapshots.owner_employee_number as employee_number, months.month, sum(snapshots.amount) as committed
+    select states.owner_employee_number as employee_number, months.month, sum(states.amount) as committed
     from months
-    inner join {{ ref('fct_pipeline_snapshots') }} as snapshots
-        on snapshots.snapshot_date = months.month
-        and date_trunc('month', snapshots.close_date) = months.month
-    where snapshots.forecast_category = 'Commit'  -- open deals only: none is Closed
+    inner join states
+        on {{ is_open_on('states', 'months.month') }}
+        and date_trunc('month', states.close_date) = months.month
+    where states.forecast_category = 'Commit'
     group by all
 ),
 
@@ -100,7 +105,7 @@ facts as (
     from opportunity_facts
     union all by name
     select employee_number, month, open_pipeline, weighted_pipeline, open_deals, next_quarter_pipeline
-    from snapshot_facts
+    from open_facts
     union all by name
     select employee_number, month, committed from committed_facts
     union all by name

@@ -2,24 +2,15 @@
     OpportunityHistory (several changes in one day: the day's last one wins),
     valid from that day until the day before its next change. With the
     stage map's closed flags, the current owner and the deletion date. -#}
-with first_seen as (
-    {#- A full export re-delivers old history: a row is new when its Id is. -#}
-    select "Id" as opportunity_history_id, min(_delivery) as first_delivery_id
-    from {{ source('crm', 'opportunity_history') }}
-    group by "Id"
-),
-
-history as (
+with history as (
     select
         histories.*,
-        first_seen.first_delivery_id,
         cast(histories.changed_at as date) as changed_date,
         row_number() over (
             partition by histories.opportunity_id, cast(histories.changed_at as date)
             order by histories.changed_at desc, histories.opportunity_history_id desc
         ) as recency_in_day
     from {{ ref('stg_crm__opportunity_histories') }} as histories
-    inner join first_seen on first_seen.opportunity_history_id = histories.opportunity_history_id
     where not histories.is_deleted
 ),
 

@@ -8,5 +8,5 @@ select
     cast(deliveries.row_count as bigint) as row_count,
     deliveries.loaded_at,
     as_of.as_of_date
-from {{ ref('int_deliveries_loaded') }} as deliveries
+from {{ ref('stg_lake__deliveries') }} as deliveries
 cross join {{ ref('int_run_as_of') }} as as_of

@@ -60,13 +60,9 @@ select
     states.forecast_category,
     states.amount,
     states.probability,
-    cast(states.amount * states.probability as decimal(18, 2)) as weighted_amount,
+    {{ weighted_amount('states.amount', 'states.probability') }} as weighted_amount,
     states.close_date,
     states.created_date,
     (select latest_delivery.delivery_id from latest_delivery) as built_from_delivery_id
 from days
-inner join states
-    on days.day >= states.valid_from
-    and (states.valid_to is null or days.day <= states.valid_to)
-where not states.is_closed
-    and (states.deleted_date is null or days.day < states.deleted_date)
+inner join states on {{ is_open_on('states', 'days.day') }}
