@@ -33,3 +33,41 @@
         and {{ facts }}.scope_id is not distinct from scope_list.scope_id
         and {{ facts }}.month = {{ month_expr }}
 {%- endmacro %}
+
+{#- The scope x month roll-up every KPI model ends with, as three CTEs to place
+    in the model's `with` list (which must already hold `months`, one row per
+    KPI month): `scope_list`, `scoped` (the facts once per scope of their
+    person) and `name`, one row per scope x KPI month with the `measures`
+    (SQL aggregates over `scoped`, each with its alias). A scope x month with no
+    fact gets a row too: its sums are null unless the measure coalesces them. -#}
+{% macro kpi_rollup(name, facts, person_column, measures, scope_types=('team', 'rep')) -%}
+scope_list as (
+    {{ kpi_scope_list(scope_types) }}
+),
+
+scoped as (
+    {{ kpi_facts_scoped(facts, person_column, scope_types) }}
+),
+
+{{ name }} as (
+    select
+        scope_list.scope_type,
+        scope_list.scope_id,
+        months.month,
+        {{ measures | join(',\n        ') }}
+    from scope_list
+    cross join months
+    left join scoped
+        on {{ same_scope_and_month('scoped') }}
+    group by scope_list.scope_type, scope_list.scope_id, months.month
+)
+{%- endmacro %}
+
+{#- `coalesce(sum(scoped.<fact>), 0) as <fact>` for each fact: the measures of a roll-up that only adds up. -#}
+{% macro summed_measures(facts) -%}
+    {%- set measures = [] -%}
+    {%- for fact in facts -%}
+        {%- do measures.append('coalesce(sum(scoped.' ~ fact ~ '), 0) as ' ~ fact) -%}
+    {%- endfor -%}
+    {{ return(measures) }}
+{%- endmacro %}

@@ -26,10 +26,6 @@ with months as (
     select month, month_end from {{ ref('int_kpi_months_spined') }}
 ),
 
-scope_list as (
-    {{ kpi_scope_list(scope_types=('team',)) }}
-),
-
 ramp_facts as (
     select ramped.employee_number, months.month, ramped.ramp_days, cast(null as integer) as attained
     from months
@@ -56,23 +52,10 @@ facts as (
     select employee_number, month, ramp_days, attained from attainment_facts
 ),
 
-scoped as (
-    {{ kpi_facts_scoped('facts', 'employee_number', scope_types=('team',)) }}
-),
-
-measured as (
-    select
-        scope_list.scope_type,
-        scope_list.scope_id,
-        months.month,
-        avg(scoped.ramp_days) as rep_ramp_days,
-        cast(sum(scoped.attained) as double) / nullif(count(scoped.attained), 0) as quota_attainment_rate
-    from scope_list
-    cross join months
-    left join scoped
-        on {{ same_scope_and_month('scoped') }}
-    group by scope_list.scope_type, scope_list.scope_id, months.month
-),
+{{ kpi_rollup('measured', 'facts', 'employee_number', [
+    'avg(scoped.ramp_days) as rep_ramp_days',
+    'cast(sum(scoped.attained) as double) / nullif(count(scoped.attained), 0) as quota_attainment_rate',
+], scope_types=('team',)) }},
 
 candidates as (
     select

@@ -17,10 +17,6 @@ with months as (
     cross join {{ ref('int_run_as_of') }} as as_of
 ),
 
-scope_list as (
-    {{ kpi_scope_list() }}
-),
-
 {#- Facts per owner and month; a scope sums the facts of its people. -#}
 opportunity_facts as (
     select
@@ -114,34 +110,11 @@ facts as (
     select employee_number, month, leads_created, leads_converted from lead_facts
 ),
 
-scoped as (
-    {{ kpi_facts_scoped('facts', 'employee_number') }}
-),
-
-totals as (
-    select
-        scope_list.scope_type,
-        scope_list.scope_id,
-        months.month,
-        coalesce(sum(scoped.bookings), 0) as bookings,
-        coalesce(sum(scoped.won_deals), 0) as won_deals,
-        coalesce(sum(scoped.lost_deals), 0) as lost_deals,
-        sum(scoped.won_cycle_days) as won_cycle_days,
-        coalesce(sum(scoped.pipeline_created), 0) as pipeline_created,
-        coalesce(sum(scoped.open_pipeline), 0) as open_pipeline,
-        coalesce(sum(scoped.weighted_pipeline), 0) as weighted_pipeline,
-        coalesce(sum(scoped.open_deals), 0) as open_deals,
-        coalesce(sum(scoped.next_quarter_pipeline), 0) as next_quarter_pipeline,
-        coalesce(sum(scoped.committed), 0) as committed,
-        sum(scoped.next_quarter_quota) as next_quarter_quota,
-        coalesce(sum(scoped.leads_created), 0) as leads_created,
-        coalesce(sum(scoped.leads_converted), 0) as leads_converted
-    from scope_list
-    cross join months
-    left join scoped
-        on {{ same_scope_and_month('scoped') }}
-    group by all
-),
+{#- Summed to 0 where a scope has none; the cycle days and the quota stay null (ratios over them are null). -#}
+{{ kpi_rollup('totals', 'facts', 'employee_number', summed_measures([
+    'bookings', 'won_deals', 'lost_deals', 'pipeline_created', 'open_pipeline', 'weighted_pipeline', 'open_deals',
+    'next_quarter_pipeline', 'committed', 'leads_created', 'leads_converted',
+]) + ['sum(scoped.won_cycle_days) as won_cycle_days', 'sum(scoped.next_quarter_quota) as next_quarter_quota']) }},
 
 with_trailing as (
     select

@@ -3,21 +3,21 @@
     −100…100), null where the KPI's denominator is 0. Definitions and scopes are
     in the measured models and _kpis_revenue_people__models.yml:
       company, team, rep: revenue, revenue_growth, revenue_per_account
-                          (int_kpi_revenue_measured); mrr, new_mrr,
+                          (int_kpis_revenue_measured); mrr, new_mrr,
                           expansion_mrr, contraction_mrr, churned_mrr,
                           reactivation_mrr, logo_churn_rate,
                           net_revenue_retention, gross_revenue_retention, clv
-                          (int_kpi_mrr_measured); nps (int_kpi_nps_measured)
-      company only:       cac, profit_margin (int_kpi_cost_of_sales_measured):
+                          (int_kpis_mrr_measured); nps (int_kpis_nps_measured)
+      company only:       cac, profit_margin (int_kpis_cost_of_sales_measured):
                           pay is never shown per rep, nor per team. -#}
 {%- set measured = [
-    ('int_kpi_revenue_measured', ['revenue', 'revenue_growth', 'revenue_per_account']),
-    ('int_kpi_mrr_measured', [
+    ('int_kpis_revenue_measured', ['revenue', 'revenue_growth', 'revenue_per_account']),
+    ('int_kpis_mrr_measured', [
         'mrr', 'new_mrr', 'expansion_mrr', 'contraction_mrr', 'churned_mrr', 'reactivation_mrr',
         'logo_churn_rate', 'net_revenue_retention', 'gross_revenue_retention', 'clv',
     ]),
-    ('int_kpi_nps_measured', ['nps']),
-    ('int_kpi_cost_of_sales_measured', ['cac', 'profit_margin']),
+    ('int_kpis_nps_measured', ['nps']),
+    ('int_kpis_cost_of_sales_measured', ['cac', 'profit_margin']),
 ] %}
 
 {%- for model_name, kpis in measured %}

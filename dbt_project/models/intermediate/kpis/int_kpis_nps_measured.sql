@@ -7,12 +7,15 @@
     month without responses. -#}
 {{ config(materialized='table') }}  {#- read once per KPI by int_kpis_revenue_computed -#}
 
+{%- set measures = [
+    'count(scoped.score) as responses',
+    'count(scoped.score) filter (where scoped.score >= 9) as promoters',
+    'count(scoped.score) filter (where scoped.score between 7 and 8) as passives',
+    'count(scoped.score) filter (where scoped.score <= 6) as detractors',
+] %}
+
 with months as (
     select month from {{ ref('int_kpi_months_spined') }}
-),
-
-scope_list as (
-    {{ kpi_scope_list() }}
 ),
 
 responses as (
@@ -25,25 +28,7 @@ responses as (
     where responses.score is not null
 ),
 
-scoped as (
-    {{ kpi_facts_scoped('responses', 'owner_employee_number') }}
-),
-
-measured as (
-    select
-        scope_list.scope_type,
-        scope_list.scope_id,
-        months.month,
-        count(scoped.score) as responses,
-        count(scoped.score) filter (where scoped.score >= 9) as promoters,
-        count(scoped.score) filter (where scoped.score between 7 and 8) as passives,
-        count(scoped.score) filter (where scoped.score <= 6) as detractors
-    from scope_list
-    cross join months
-    left join scoped
-        on {{ same_scope_and_month('scoped') }}
-    group by scope_list.scope_type, scope_list.scope_id, months.month
-)
+{{ kpi_rollup('measured', 'responses', 'owner_employee_number', measures) }}
 
 select
     month,

@@ -20,7 +20,7 @@
     cac = (marketing_spend + sales_pay + commission_earned) / new_customers,
     null when there are no new customers.
     profit_margin = (revenue − sales_pay − commission_earned − marketing_spend)
-    / revenue, with the company revenue of int_kpi_revenue_measured; null when
+    / revenue, with the company revenue of int_kpis_revenue_measured; null when
     revenue is 0. -#}
 {{ config(materialized='table') }}  {#- read once per KPI by int_kpis_revenue_computed -#}
 
@@ -79,7 +79,7 @@ new_customers as (
 
 revenue as (
     select month, revenue
-    from {{ ref('int_kpi_revenue_measured') }}
+    from {{ ref('int_kpis_revenue_measured') }}
     where scope_type = 'company'
 ),
 

@@ -17,10 +17,6 @@ with months as (
     select month from {{ ref('int_kpi_months_spined') }}
 ),
 
-scope_list as (
-    {{ kpi_scope_list() }}
-),
-
 customer_owners as (
     select customers.customer_id, owners.owner_employee_number
     from {{ ref('stg_billing__customers') }} as customers
@@ -59,37 +55,23 @@ owned_movements as (
     left join customer_owners on customer_owners.customer_id = movements.customer_id
 ),
 
-scoped as (
-    {{ kpi_facts_scoped('owned_movements', 'owner_employee_number') }}
+{#- Each movement in its month, and again in the next month as M−1's revenue
+    (M−1 may precede the KPI months). -#}
+facts as (
+    select owner_employee_number, month, amount as revenue, paying_customer_id
+    from owned_movements
+
+    union all by name
+
+    select owner_employee_number, cast(month + to_months(1) as date) as month, amount as previous_revenue
+    from owned_movements
 ),
 
-{#- Per scope and month, over every month with money (M−1 may precede the KPI months). -#}
-monthly as (
-    select
-        scope_type,
-        scope_id,
-        month,
-        sum(amount) as revenue,
-        count(distinct paying_customer_id) as paying_customers
-    from scoped
-    group by scope_type, scope_id, month
-),
-
-measured as (
-    select
-        scope_list.scope_type,
-        scope_list.scope_id,
-        months.month,
-        coalesce(current_month.revenue, 0) as revenue,
-        coalesce(previous_month.revenue, 0) as previous_revenue,
-        coalesce(current_month.paying_customers, 0) as paying_customers
-    from scope_list
-    cross join months
-    left join monthly as current_month
-        on {{ same_scope_and_month('current_month') }}
-    left join monthly as previous_month
-        on {{ same_scope_and_month('previous_month', "cast(months.month - to_months(1) as date)") }}
-)
+{{ kpi_rollup('measured', 'facts', 'owner_employee_number', [
+    'coalesce(sum(scoped.revenue), 0) as revenue',
+    'coalesce(sum(scoped.previous_revenue), 0) as previous_revenue',
+    'count(distinct scoped.paying_customer_id) as paying_customers',
+]) }}
 
 select
     month,

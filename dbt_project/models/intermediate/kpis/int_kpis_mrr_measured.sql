@@ -22,12 +22,14 @@
     Ratios are null when their denominator is 0. #}
 {{ config(materialized='table') }}  {#- read once per KPI by int_kpis_revenue_computed #}
 
+{%- set summed = [
+    'mrr', 'new_mrr', 'expansion_mrr', 'contraction_mrr', 'churned_mrr', 'reactivation_mrr', 'customers',
+    'churned_customers', 'previous_customers', 'trailing_churned_customers', 'trailing_customers_at_risk',
+    'cohort_mrr_then', 'cohort_mrr_now', 'cohort_mrr_now_capped',
+] %}
+
 with months as (
     select month from {{ ref('int_kpi_months_spined') }}
-),
-
-scope_list as (
-    {{ kpi_scope_list() }}
 ),
 
 mrr_rows as (
@@ -43,7 +45,8 @@ mrr_rows as (
     left join {{ ref('int_accounts_owned') }} as owners on owners.account_id = mrr_monthly.account_id
 ),
 
-{#- Facts per customer, dated to the KPI month they count in. #}
+{#- Facts per customer, dated to the KPI month they count in; each part names
+    only the facts it carries (the others are null there, and sum to 0). #}
 facts as (
     {# The month itself. #}
     select
@@ -56,57 +59,48 @@ facts as (
         case when movement = 'churn' then previous_mrr else 0 end as churned_mrr,
         case when movement = 'reactivation' then mrr else 0 end as reactivation_mrr,
         case when mrr > 0 then 1 else 0 end as customers,
-        case when movement = 'churn' then 1 else 0 end as churned_customers,
-        0 as previous_customers,
-        0 as trailing_churned_customers,
-        0 as trailing_customers_at_risk,
-        0 as cohort_mrr_then,
-        0 as cohort_mrr_now,
-        0 as cohort_mrr_now_capped
+        case when movement = 'churn' then 1 else 0 end as churned_customers
     from mrr_rows
 
-    union all
+    union all by name
 
     {# A customer with MRR at the end of m is at risk of churning in m + 1. #}
-    select owner_employee_number, cast(month + to_months(1) as date), 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0
+    select owner_employee_number, cast(month + to_months(1) as date) as month, 1 as previous_customers
     from mrr_rows
     where mrr > 0
 
-    union all
+    union all by name
 
     {# Trailing 12 months: a churn in m counts for m .. m + 11; a customer at
         risk in m + 1 (MRR at the end of m) for m + 1 .. m + 12. #}
     select
         mrr_rows.owner_employee_number,
-        cast(mrr_rows.month + to_months(offsets.month_offset) as date),
-        0, 0, 0, 0, 0, 0, 0, 0, 0,
-        case when mrr_rows.movement = 'churn' then 1 else 0 end,
-        0, 0, 0, 0
+        cast(mrr_rows.month + to_months(offsets.month_offset) as date) as month,
+        1 as trailing_churned_customers
     from mrr_rows
     cross join range(12) as offsets (month_offset)
     where mrr_rows.movement = 'churn'
 
-    union all
+    union all by name
 
     select
         mrr_rows.owner_employee_number,
-        cast(mrr_rows.month + to_months(offsets.month_offset + 1) as date),
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0
+        cast(mrr_rows.month + to_months(offsets.month_offset + 1) as date) as month,
+        1 as trailing_customers_at_risk
     from mrr_rows
     cross join range(12) as offsets (month_offset)
     where mrr_rows.mrr > 0
 
-    union all
+    union all by name
 
     {# Retention: the customers with MRR at M−12 and their MRR at M (0 when
         they have no row at M: churned earlier and not back). #}
     select
         then_rows.owner_employee_number,
-        cast(then_rows.month + to_months(12) as date),
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        then_rows.mrr,
-        coalesce(now_rows.mrr, 0),
-        least(coalesce(now_rows.mrr, 0), then_rows.mrr)
+        cast(then_rows.month + to_months(12) as date) as month,
+        then_rows.mrr as cohort_mrr_then,
+        coalesce(now_rows.mrr, 0) as cohort_mrr_now,
+        least(coalesce(now_rows.mrr, 0), then_rows.mrr) as cohort_mrr_now_capped
     from mrr_rows as then_rows
     left join mrr_rows as now_rows
         on now_rows.customer_id = then_rows.customer_id
@@ -114,35 +108,7 @@ facts as (
     where then_rows.mrr > 0
 ),
 
-scoped as (
-    {{ kpi_facts_scoped('facts', 'owner_employee_number') }}
-),
-
-measured as (
-    select
-        scope_list.scope_type,
-        scope_list.scope_id,
-        months.month,
-        coalesce(sum(scoped.mrr), 0) as mrr,
-        coalesce(sum(scoped.new_mrr), 0) as new_mrr,
-        coalesce(sum(scoped.expansion_mrr), 0) as expansion_mrr,
-        coalesce(sum(scoped.contraction_mrr), 0) as contraction_mrr,
-        coalesce(sum(scoped.churned_mrr), 0) as churned_mrr,
-        coalesce(sum(scoped.reactivation_mrr), 0) as reactivation_mrr,
-        coalesce(sum(scoped.customers), 0) as customers,
-        coalesce(sum(scoped.churned_customers), 0) as churned_customers,
-        coalesce(sum(scoped.previous_customers), 0) as previous_customers,
-        coalesce(sum(scoped.trailing_churned_customers), 0) as trailing_churned_customers,
-        coalesce(sum(scoped.trailing_customers_at_risk), 0) as trailing_customers_at_risk,
-        coalesce(sum(scoped.cohort_mrr_then), 0) as cohort_mrr_then,
-        coalesce(sum(scoped.cohort_mrr_now), 0) as cohort_mrr_now,
-        coalesce(sum(scoped.cohort_mrr_now_capped), 0) as cohort_mrr_now_capped
-    from scope_list
-    cross join months
-    left join scoped
-        on {{ same_scope_and_month('scoped') }}
-    group by scope_list.scope_type, scope_list.scope_id, months.month
-),
+{{ kpi_rollup('measured', 'facts', 'owner_employee_number', summed_measures(summed)) }},
 
 rated as (
     select
