@@ -3,26 +3,29 @@
     them reached the next step and customer, and how long those that left the
     step stayed in it. The definitions are in _funnel__models.yml.
 
-    Funnel steps are ranked lead 1, prospect 2, opportunity 3, customer 4; a
-    stage takes the rank of its funnel step from the stage map setting
-    (int_stages_configured). Stages mapped to `lost` have no rank: a loss ends
-    a step, it is not a step. -#}
+    The steps and their ranks come from the stage map setting
+    (int_funnel_steps_ordered): lead is 1, so an opportunity's steps rank from 2
+    (entered at creation) to the won step's (`won_rank`). A stage takes the rank
+    of its funnel step; a lost stage has none: a loss ends a step, it is not a
+    step. -#}
 with as_of as (
     select as_of_date from {{ ref('int_run_as_of') }}
 ),
 
 funnel_steps as (
-    select steps.funnel_step, steps.step_order
-    from (values
-        ('lead', 1),
-        ('prospect', 2),
-        ('opportunity', 3),
-        ('customer', 4)
-    ) as steps (funnel_step, step_order)
+    select * from {{ ref('int_funnel_steps_ordered') }}
+),
+
+ranks as (
+    select max(step_order) filter (where is_won_step) as won_rank from funnel_steps
 ),
 
 stages as (
-    select stages.stage_name, stages.funnel_step, funnel_steps.step_order as step_rank
+    select
+        stages.stage_name,
+        stages.funnel_step,
+        funnel_steps.step_order as step_rank,
+        stages.is_closed and not stages.is_won as is_lost
     from {{ ref('int_stages_configured') }} as stages
     left join funnel_steps on funnel_steps.funnel_step = stages.funnel_step
 ),
@@ -44,6 +47,7 @@ history as (
         cast(histories.changed_at as date) as changed_date,
         stages.funnel_step,
         stages.step_rank,
+        coalesce(stages.is_lost, false) as is_lost,
         row_number() over (
             partition by histories.opportunity_id
             order by histories.changed_at, histories.opportunity_history_id
@@ -81,7 +85,8 @@ step_entries as (
         min(history.change_seq) as entry_seq
     from history
     inner join funnel_steps
-        on funnel_steps.funnel_step in ('prospect', 'opportunity')
+        on funnel_steps.step_order >= 2
+        and not funnel_steps.is_won_step
         and history.step_rank >= funnel_steps.step_order
     group by history.opportunity_id, funnel_steps.funnel_step, funnel_steps.step_order
 ),
@@ -92,7 +97,7 @@ step_exits as (
     inner join history
         on history.opportunity_id = step_entries.opportunity_id
         and history.change_seq > step_entries.entry_seq
-        and (history.step_rank > step_entries.step_order or history.funnel_step = 'lost')
+        and (history.step_rank > step_entries.step_order or history.is_lost)
     group by step_entries.opportunity_id, step_entries.funnel_step
 ),
 
@@ -116,12 +121,13 @@ opportunity_step_members as (
         opportunities_reached.cohort_month,
         funnel_steps.funnel_step,
         case
-            when funnel_steps.funnel_step <> 'customer'
+            when not funnel_steps.is_won_step
                 then opportunities_reached.reached_rank > funnel_steps.step_order
         end as has_advanced,
-        opportunities_reached.reached_rank >= 4 as has_won,
+        opportunities_reached.reached_rank >= ranks.won_rank as has_won,
         days_in_opportunity_steps.days_in_step
     from opportunities_reached
+    cross join ranks
     inner join funnel_steps
         on funnel_steps.step_order between 2 and opportunities_reached.reached_rank
     left join days_in_opportunity_steps
@@ -149,10 +155,11 @@ lead_step_members as (
         leads.cohort_month,
         'lead' as funnel_step,
         leads.has_advanced,
-        leads.has_advanced and coalesce(converted.reached_rank >= 4, false) as has_won,
+        leads.has_advanced and coalesce(converted.reached_rank >= ranks.won_rank, false) as has_won,
         case when leads.has_advanced then {{ dbt.datediff('leads.created_date', 'leads.converted_date', 'day') }} end
             as days_in_step
     from leads
+    cross join ranks
     left join opportunities_reached as converted on converted.opportunity_id = leads.converted_opportunity_id
 ),
 
@@ -187,8 +194,8 @@ select
     funnel_steps.funnel_step,
     cast(funnel_steps.step_order as integer) as step_order,
     cast(coalesce(counted.entered, 0) as bigint) as entered,
-    cast(case when funnel_steps.funnel_step <> 'customer' then coalesce(counted.advanced, 0) end as bigint) as advanced,
-    cast(case when funnel_steps.funnel_step <> 'customer' and counted.entered > 0
+    cast(case when not funnel_steps.is_won_step then coalesce(counted.advanced, 0) end as bigint) as advanced,
+    cast(case when not funnel_steps.is_won_step and counted.entered > 0
         then counted.advanced / counted.entered end as decimal(18, 6)) as conversion_rate_to_next,
     cast(coalesce(counted.won, 0) as bigint) as won,
     cast(case when counted.entered > 0 then counted.won / counted.entered end as decimal(18, 6))
