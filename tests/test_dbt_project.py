@@ -1,5 +1,7 @@
 """Rules of the dbt project's shape, checked on its manifest so that they cannot quietly come back."""
 
+import duckdb
+
 from tests.conftest import dbt_manifest
 
 GRAIN_TESTS = {"unique", "unique_combination"}
@@ -44,3 +46,20 @@ def test_layers_only_point_down():
                     wrong.append(f"{node['name']} ({layer}) reads {manifest['nodes'][parent]['name']} ({parent_layer})")
     assert {node["fqn"][1] for node in manifest["nodes"].values() if node["resource_type"] == "model"} == set(LAYERS)
     assert wrong == []
+
+
+def test_every_model_documents_its_grain_and_every_column(pipeline):
+    """YAML describes each model (its grain) and lists exactly the columns the demo build has."""
+    _, data_dir = pipeline
+    undocumented, mismatched = [], []
+    with duckdb.connect(str(data_dir / "warehouse" / "build.duckdb"), read_only=True) as build:
+        for node in dbt_manifest()["nodes"].values():
+            if node["resource_type"] != "model":
+                continue
+            if not node["description"].strip():
+                undocumented.append(node["name"])
+            built = [row[0] for row in build.execute(f'describe "{node["schema"]}"."{node["name"]}"').fetchall()]
+            if list(node["columns"]) != built:
+                mismatched.append(f"{node['name']}: YAML {list(node['columns'])} != built {built}")
+    assert undocumented == []
+    assert mismatched == []
