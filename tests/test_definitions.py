@@ -212,3 +212,15 @@ def test_a_stage_map_given_as_json_reads_false_as_false(tmp_path):
         ValueError, match=r"stages.json: stage entry 1 \(field is_closed\): Input should be a valid boolean"
     ):
         load_settings({"HOME": str(tmp_path), "SALESOPS_STAGE_MAP": str(stage_map)})
+
+
+def test_only_the_cli_imports_the_demo_generator():
+    """The demo exports are a tool beside the product: no product module depends on them."""
+    root = DBT_PROJECT_DIR.parent
+    importers = sorted(
+        str(path.relative_to(root))
+        for package in ("ingestion", "orchestration", "publishing", "salesops")
+        for path in (root / package).rglob("*.py")
+        if "demo_exports" in path.read_text(encoding="utf-8")
+    )
+    assert importers == ["orchestration/cli.py"]
