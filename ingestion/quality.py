@@ -8,6 +8,7 @@ as their contract type (found by the reader) are reported in the same result.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import os
 from dataclasses import dataclass, field
@@ -72,12 +73,15 @@ class BatchValidation:
         return not self.failures
 
 
-def _plausible_until(delivery: str) -> dt.datetime:
+def plausible_until(delivery: str) -> dt.datetime:
+    """The latest plausible date in a delivery: PLAUSIBLE_YEARS_AHEAD years after the delivery's date
+    (or today, for a folder not named by a date); from 29 February, the end of February of that year."""
     try:
         anchor = dt.datetime.strptime(delivery[:10], "%Y-%m-%d")
     except ValueError:
         anchor = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    return anchor.replace(year=anchor.year + PLAUSIBLE_YEARS_AHEAD)
+    year = anchor.year + PLAUSIBLE_YEARS_AHEAD
+    return anchor.replace(year=year, day=min(anchor.day, calendar.monthrange(year, anchor.month)[1]))
 
 
 def build_suite(entity: Entity, stage_names: tuple[str, ...], plausible_until: dt.datetime):
@@ -140,7 +144,7 @@ def validation_frame(batch: RawBatch) -> pd.DataFrame:
 
 def validate_batch(batch: RawBatch, stage_names: tuple[str, ...]) -> BatchValidation:
     batch_definition = _batch_definition()  # creates the GX context a suite needs
-    suite = build_suite(batch.entity, stage_names, _plausible_until(batch.file.delivery))
+    suite = build_suite(batch.entity, stage_names, plausible_until(batch.file.delivery))
     failures: list[Failure] = []
     for column, count in sorted(batch.parse_problem_counts.items()):
         problems = [problem for problem in batch.parse_problems if problem.column == column]

@@ -125,3 +125,13 @@ def test_an_entity_never_delivered_reads_as_an_empty_typed_table(tmp_path):
         )
         assert con.execute(f"select count(*) from read_parquet('{glob}')").fetchone()[0] == 0
     assert described["SplitPercentage"] == "DOUBLE" and described["IsDeleted"] == "BOOLEAN"
+
+
+def test_a_delivery_dated_29_february_has_a_plausible_horizon():
+    """Ten years after 29 February 2024 there is no 29 February: the horizon is the end of February 2034."""
+    from ingestion.quality import PLAUSIBLE_YEARS_AHEAD, plausible_until
+
+    assert PLAUSIBLE_YEARS_AHEAD == 10
+    assert plausible_until("2024-02-29") == dt.datetime(2034, 2, 28)
+    assert plausible_until("2024-02-29T06-00-00") == dt.datetime(2034, 2, 28)
+    assert plausible_until("2026-11-26") == dt.datetime(2036, 11, 26)
