@@ -21,17 +21,15 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import itertools
-import math
 import re
-from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 import pyarrow as pa
-import yaml
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.nodes import Node
 
 from ingestion.contracts import entity
+from ingestion.located_yaml import MISSING, LocatedYaml, YamlMapping, is_null, line_of
 from ingestion.readers import DECIMAL, LINEAGE_FIELDS, ExportError, ExportFile, lineage_arrays
 
 PERIODS = ("month", "quarter")
@@ -84,11 +82,7 @@ COMP_PLAN_TABLES: dict[str, pa.Schema] = {
 """Table name -> Arrow schema (typed columns, then the lineage columns)."""
 
 _OPPORTUNITY_TYPES: tuple[str, ...] = tuple(entity("crm.opportunity").column("Type").domain or ())
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DIGITS = re.compile(r"^\d+$")
-_DECIMAL_PLACES = 4
-_DECIMAL_LIMIT = Decimal(10) ** (20 - _DECIMAL_PLACES)
-_MISSING = object()
 
 _PLAN_EXAMPLE = "see the example in shared/spec/commissions.md"
 
@@ -132,172 +126,11 @@ def read_comp_plans(file: ExportFile, loaded_at: dt.datetime) -> tuple[str, dict
 
 
 # --------------------------------------------------------------------------------------------------------------
-# The YAML, node by node: every value keeps the line it came from.
+# The plan format's rules, value by value (the YAML layer keeps every value's line).
 
 
-@dataclass
-class _Map:
-    """A YAML mapping: its line and key -> value node (merge keys ``<<`` resolved)."""
-
-    node: MappingNode
-    entries: dict[str, tuple[Node, Node]]
-
-    @property
-    def line(self) -> int:
-        return _line(self.node)
-
-
-def _line(node: Node) -> int:
-    return node.start_mark.line + 1
-
-
-def _is_null(node: Node) -> bool:
-    return isinstance(node, ScalarNode) and node.tag == "tag:yaml.org,2002:null"
-
-
-class _PlanReader:
-    def __init__(self, relative_path: str, text: str):
-        self.path = relative_path
-        self.text = text
-        self._constructor = yaml.SafeLoader("")
-        self._merging: set[int] = set()
-
-    # -- errors ------------------------------------------------------------------------------------------------
-
-    def fail(self, line: int, what: str, todo: str) -> ExportError:
-        return ExportError(f"{self.path} line {line}: {what}. {todo}")
-
-    # -- generic node access -----------------------------------------------------------------------------------
-
-    def compose(self) -> Node | None:
-        try:
-            return yaml.compose(self.text, Loader=yaml.SafeLoader)
-        except yaml.MarkedYAMLError as error:
-            mark = error.problem_mark or error.context_mark
-            line = mark.line + 1 if mark is not None else 1
-            problem = ": ".join(part for part in (error.context, error.problem) if part)
-            if error.context_mark is not None and mark is not None and error.context_mark.line != mark.line:
-                problem += f"; it started on line {error.context_mark.line + 1}"
-            raise self.fail(
-                line,
-                f"not readable as YAML ({problem})",
-                "Fix the YAML syntax at or just before that line (indentation, a missing colon or "
-                "an unclosed bracket or quote) and run again",
-            ) from error
-        except yaml.YAMLError as error:
-            raise self.fail(1, f"not readable as YAML ({error})", "Fix the YAML syntax and run again") from error
-
-    def value(self, node: Node, what: str) -> Any:
-        """The Python value of a scalar node (a mapping or a list is an error here)."""
-        if not isinstance(node, ScalarNode):
-            kind = "a mapping" if isinstance(node, MappingNode) else "a list"
-            raise self.fail(
-                _line(node), f"{what} is {kind} where a single value is expected", f"Write a single value for {what}"
-            )
-        try:
-            return self._constructor.construct_object(node, deep=True)
-        except (yaml.YAMLError, ValueError, TypeError, OverflowError) as error:
-            raise self.fail(
-                _line(node), f"{what} {node.value!r} cannot be read ({error})", f"Correct {what}"
-            ) from error
-
-    def mapping(self, node: Node, what: str, todo: str) -> _Map:
-        if not isinstance(node, MappingNode):
-            found = "a list" if isinstance(node, SequenceNode) else f"{getattr(node, 'value', '')!r}"
-            raise self.fail(_line(node), f"{what} must be a mapping of keys to values, found {found}", todo)
-        entries: dict[str, tuple[Node, Node]] = {}
-        merges: list[Node] = []
-        for key_node, value_node in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
-                merges.append(value_node)
-                continue
-            if not isinstance(key_node, ScalarNode):
-                continue  # not a key of the format: an unknown key, allowed
-            key = key_node.value
-            if key in entries:
-                raise self.fail(
-                    _line(key_node),
-                    f"key {key!r} of {what} appears twice (also on line {_line(entries[key][0])})",
-                    "Keep one of them",
-                )
-            entries[key] = (key_node, value_node)
-        # YAML merge keys (<<: *anchor): keys written in the mapping win, then the first merged mapping.
-        for merged in merges:
-            sources = merged.value if isinstance(merged, SequenceNode) else [merged]
-            for source in sources:
-                if id(source) in self._merging:
-                    raise self.fail(_line(source), f"{what} merges (<<) a mapping into itself", "Remove the cycle")
-                self._merging.add(id(source))
-                try:
-                    inherited = self.mapping(source, f"the mapping merged into {what}", "Merge (<<) only mappings")
-                finally:
-                    self._merging.discard(id(source))
-                for key, entry in inherited.entries.items():
-                    entries.setdefault(key, entry)
-        return _Map(node, entries)
-
-    def sequence(self, node: Node, what: str, todo: str) -> list[Node]:
-        if not isinstance(node, SequenceNode):
-            found = "a mapping" if isinstance(node, MappingNode) else f"{getattr(node, 'value', '')!r}"
-            raise self.fail(_line(node), f"{what} must be a list, found {found}", todo)
-        return list(node.value)
-
-    def get(self, item: _Map, key: str) -> Node | object:
-        entry = item.entries.get(key)
-        return _MISSING if entry is None else entry[1]
-
-    def require(self, item: _Map, key: str, what: str, todo: str) -> Node:
-        node = self.get(item, key)
-        if node is _MISSING:
-            raise self.fail(item.line, f"{what} has no {key!r}", todo)
-        return node  # type: ignore[return-value]
-
-    # -- typed values ------------------------------------------------------------------------------------------
-
-    def text_value(self, node: Node, what: str, todo: str) -> str:
-        value = self.value(node, what)
-        if not isinstance(value, str) or not value.strip():
-            shown = "empty" if value is None or value == "" else f"{node.value!r}, not text"
-            raise self.fail(_line(node), f"{what} is {shown}", todo)
-        return value.strip()
-
-    def number(self, node: Node, what: str, todo: str) -> float:
-        value = self.value(node, what)
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            shown = "empty" if value is None else repr(node.value)
-            raise self.fail(_line(node), f"{what} is {shown}, not a number", todo)
-        if isinstance(value, float) and not math.isfinite(value):
-            raise self.fail(_line(node), f"{what} is {node.value!r}, not a finite number", todo)
-        return float(value)
-
-    def amount(self, node: Node, what: str, todo: str) -> Decimal:
-        """A money amount >= 0 as an exact decimal with at most 4 places."""
-        number = self.number(node, what, todo)
-        value = self.value(node, what)
-        exact = Decimal(value) if isinstance(value, int) else Decimal(repr(value))
-        if number < 0:
-            raise self.fail(_line(node), f"{what} is negative ({node.value})", todo)
-        try:
-            fits = exact == exact.quantize(Decimal(1).scaleb(-_DECIMAL_PLACES)) and exact < _DECIMAL_LIMIT
-        except InvalidOperation:
-            fits = False
-        if not fits:
-            raise self.fail(
-                _line(node), f"{what} {node.value} has more than {_DECIMAL_PLACES} decimal places or is too large", todo
-            )
-        return exact
-
-    def date_value(self, node: Node, what: str, todo: str) -> dt.date:
-        value = self.value(node, what)
-        if isinstance(value, str) and _ISO_DATE.match(value.strip()):
-            try:
-                return dt.date.fromisoformat(value.strip())
-            except ValueError:
-                pass
-        elif isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-            return value
-        shown = "empty" if value is None else repr(node.value)
-        raise self.fail(_line(node), f"{what} is {shown}, not a date YYYY-MM-DD", todo)
+class _PlanReader(LocatedYaml):
+    """The rules of commissions.md for each value of the file; the YAML layer (LocatedYaml) names its line."""
 
     # -- the document ------------------------------------------------------------------------------------------
 
@@ -345,13 +178,13 @@ class _PlanReader:
         period_node = self.require(plan, "period", label, period_todo)
         period = self.value(period_node, f"the period of {label}")
         if period not in PERIODS:
-            raise self.fail(_line(period_node), f"the period of {label} is {period_node.value!r}", period_todo)
+            raise self.fail(line_of(period_node), f"the period of {label} is {period_node.value!r}", period_todo)
 
         measure_todo = f"Set the measure of {label} to {' or '.join(MEASURES)} (the only measure supported)"
         measure_node = self.require(plan, "measure", label, measure_todo)
         measure = self.value(measure_node, f"the measure of {label}")
         if measure not in MEASURES:
-            raise self.fail(_line(measure_node), f"the measure of {label} is {measure_node.value!r}", measure_todo)
+            raise self.fail(line_of(measure_node), f"the measure of {label} is {measure_node.value!r}", measure_todo)
 
         ramp: list[float] = []
         ramp_node = self.get(plan, "ramp")
@@ -359,12 +192,12 @@ class _PlanReader:
             f"Write the ramp of {label} as a list of quota factors between 0 and 1 for tenure months "
             "1..n, such as [0.0, 0.25, 0.5, 0.75], or leave it out"
         )
-        if ramp_node is not _MISSING and not _is_null(ramp_node):
+        if ramp_node is not MISSING and not is_null(ramp_node):
             for factor_node in self.sequence(ramp_node, f"the ramp of {label}", ramp_todo):
                 factor = self.number(factor_node, f"a ramp factor of {label}", ramp_todo)
                 if not 0 <= factor <= 1:
                     raise self.fail(
-                        _line(factor_node),
+                        line_of(factor_node),
                         f"the ramp factor {factor_node.value} of {label} is not between 0 and 1",
                         ramp_todo,
                     )
@@ -375,18 +208,18 @@ class _PlanReader:
         cap = None
         cap_node = self.get(plan, "cap")
         cap_todo = f"Set the cap of {label} to a positive multiple of quota (such as 3.0) or null for no cap"
-        if cap_node is not _MISSING and not _is_null(cap_node):
+        if cap_node is not MISSING and not is_null(cap_node):
             cap = self.number(cap_node, f"the cap of {label}", cap_todo)
             if cap <= 0:
-                raise self.fail(_line(cap_node), f"the cap of {label} is {cap_node.value}, not positive", cap_todo)
+                raise self.fail(line_of(cap_node), f"the cap of {label} is {cap_node.value}, not positive", cap_todo)
 
         clawback_days = None
         clawback_node = self.get(plan, "clawback_days")
-        if clawback_node is not _MISSING and not _is_null(clawback_node):
+        if clawback_node is not MISSING and not is_null(clawback_node):
             value = self.value(clawback_node, f"clawback_days of {label}")
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise self.fail(
-                    _line(clawback_node),
+                    line_of(clawback_node),
                     f"clawback_days of {label} is {clawback_node.value!r}, not a whole number of days >= 0",
                     f"Set clawback_days of {label} to a whole number of days (such as 90) or null for no clawback",
                 )
@@ -408,15 +241,15 @@ class _PlanReader:
             }
         )
 
-    def read_tiers(self, plan: _Map, plan_id: str, label: str) -> list[dict[str, Any]]:
+    def read_tiers(self, plan: YamlMapping, plan_id: str, label: str) -> list[dict[str, Any]]:
         tiers_todo = (
             f"Give {label} its tiers: marginal bands of attainment such as "
             "{from: 0.0, to: 1.0, rate: 0.10} then {from: 1.0, to: null, rate: 0.15}"
         )
         tiers_node = self.require(plan, "tiers", label, tiers_todo)
-        tier_nodes = [] if _is_null(tiers_node) else self.sequence(tiers_node, f"the tiers of {label}", tiers_todo)
+        tier_nodes = [] if is_null(tiers_node) else self.sequence(tiers_node, f"the tiers of {label}", tiers_todo)
         if not tier_nodes:
-            raise self.fail(_line(tiers_node), f"{label} has no tiers", tiers_todo)
+            raise self.fail(line_of(tiers_node), f"{label} has no tiers", tiers_todo)
         band_todo = f"Write every tier of {label} as {{from: <number>, to: <number or null>, rate: <number>}}"
         bands = []
         for tier_node in tier_nodes:
@@ -427,14 +260,14 @@ class _PlanReader:
             to_node = self.require(tier, "to", f"a tier of {label}", band_todo + " (to: null for no upper end)")
             band_to = (
                 None
-                if _is_null(to_node)
+                if is_null(to_node)
                 else self.number(to_node, f"'to' of a tier of {label}", band_todo + " (to: null for no upper end)")
             )
             rate_node = self.require(tier, "rate", f"a tier of {label}", band_todo)
             rate = self.number(rate_node, f"the rate of a tier of {label}", band_todo)
             if rate < 0:
                 raise self.fail(
-                    _line(rate_node),
+                    line_of(rate_node),
                     f"the tier of {label} from {band_from:g} has a negative rate ({rate_node.value})",
                     "Rates are fractions of credit >= 0 (0.10 is 10 %); correct it",
                 )
@@ -487,9 +320,9 @@ class _PlanReader:
             for index, (band_from, band_to, rate, line) in enumerate(bands)
         ]
 
-    def read_draw(self, plan: _Map, label: str) -> tuple[Decimal | None, bool | None]:
+    def read_draw(self, plan: YamlMapping, label: str) -> tuple[Decimal | None, bool | None]:
         draw_node = self.get(plan, "draw")
-        if draw_node is _MISSING or _is_null(draw_node):
+        if draw_node is MISSING or is_null(draw_node):
             return None, None
         draw_todo = (
             f"Write the draw of {label} as {{amount: <amount per period>, recoverable: true or false}}, "
@@ -503,15 +336,15 @@ class _PlanReader:
         recoverable = self.value(recoverable_node, f"'recoverable' of the draw of {label}")
         if not isinstance(recoverable, bool):
             raise self.fail(
-                _line(recoverable_node),
+                line_of(recoverable_node),
                 f"'recoverable' of the draw of {label} is {recoverable_node.value!r}, not true or false",
                 draw_todo,
             )
         return amount, recoverable
 
-    def read_spiffs(self, plan: _Map, plan_id: str, label: str) -> list[dict[str, Any]]:
+    def read_spiffs(self, plan: YamlMapping, plan_id: str, label: str) -> list[dict[str, Any]]:
         spiffs_node = self.get(plan, "spiffs")
-        if spiffs_node is _MISSING or _is_null(spiffs_node):
+        if spiffs_node is MISSING or is_null(spiffs_node):
             return []
         spiff_todo = (
             f"Write every SPIFF of {label} as {{id: <id>, opportunity_type: <type or null>, "
@@ -538,7 +371,7 @@ class _PlanReader:
             )
             opportunity_type = None
             type_node = self.get(spiff, "opportunity_type")
-            if type_node is not _MISSING and not _is_null(type_node):
+            if type_node is not MISSING and not is_null(type_node):
                 type_todo = (
                     f"Set opportunity_type of {what} to one of the CRM opportunity types "
                     f"({', '.join(_OPPORTUNITY_TYPES)}) or null for any type"
@@ -546,13 +379,13 @@ class _PlanReader:
                 opportunity_type = self.text_value(type_node, f"opportunity_type of {what}", type_todo)
                 if _OPPORTUNITY_TYPES and opportunity_type not in _OPPORTUNITY_TYPES:
                     raise self.fail(
-                        _line(type_node),
+                        line_of(type_node),
                         f"opportunity_type of {what} is {opportunity_type!r}, which no opportunity can have",
                         type_todo,
                     )
             min_amount = None
             min_node = self.get(spiff, "min_amount")
-            if min_node is not _MISSING and not _is_null(min_node):
+            if min_node is not MISSING and not is_null(min_node):
                 min_amount = self.amount(
                     min_node,
                     f"min_amount of {what}",
@@ -584,18 +417,18 @@ class _PlanReader:
         if plan_id not in plan_lines:
             known = ", ".join(sorted(plan_lines)) or "none"
             raise self.fail(
-                _line(plan_node),
+                line_of(plan_node),
                 f"{what} names plan {plan_id!r}, which is not in 'plans' (plans: {known})",
                 "Correct the plan id or add the plan to 'plans'",
             )
         start = self.date_value(self.require(assignment, "start", what, todo), f"the start of {what}", todo)
         end = None
         end_node = self.get(assignment, "end")
-        if end_node is not _MISSING and not _is_null(end_node):
+        if end_node is not MISSING and not is_null(end_node):
             end = self.date_value(end_node, f"the end of {what}", todo.replace("null}", "null (open-ended)}"))
             if end < start:
                 raise self.fail(
-                    _line(end_node),
+                    line_of(end_node),
                     f"{what} ends on {end} before it starts on {start}",
                     "Correct the dates (both are inclusive; end: null for open-ended)",
                 )
@@ -616,7 +449,7 @@ class _PlanReader:
             # An unquoted number: take the digits as written (YAML would read 0042 as octal 34).
             return node.value
         shown = "empty" if value is None or value == "" else f"{node.value!r}, not an employee number"
-        raise self.fail(_line(node), f"employee_number is {shown}", todo)
+        raise self.fail(line_of(node), f"employee_number is {shown}", todo)
 
     def check_assignment_overlaps(self, assignments: list[dict[str, Any]]) -> None:
         """One person holds at most one plan on any day (dates inclusive, end null = open-ended)."""
