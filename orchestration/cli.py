@@ -96,10 +96,15 @@ def _summarize(result, settings, seconds: float, stream) -> int:
     for evaluation in failed_checks:
         detail = f": {evaluation.description}" if evaluation.description else ""
         stream.write(f"  failed: {evaluation.asset_key.to_user_string()} {evaluation.check_name}{detail}\n")
-    started_steps = set()
+    started_steps, could_not_start = set(), False
     for event in result.all_events:
         if event.event_type_value == "STEP_START":
             started_steps.add(event.step_key)
+        if event.event_type_value == "RESOURCE_INIT_FAILURE":  # e.g. another run holds the data dir
+            could_not_start = True
+            error = event.event_specific_data.error
+            message = (error.message or "").strip().split(": ", 1)[-1] if error else "a resource failed"
+            stream.write(f"  the run could not start: {message}\n")
         if event.event_type_value == "STEP_FAILURE":
             error = event.step_failure_data.error
             message = (error.message or "").strip() if error else ""
@@ -111,7 +116,7 @@ def _summarize(result, settings, seconds: float, stream) -> int:
                 message = message[:FAILURE_MESSAGE_LIMIT] + " … (cut; the full error is in the Dagster run log)"
             stream.write(f"  step {event.step_key} failed: {message}\n")
     blocked = sorted(node.name for node in result.job_def.graph.nodes if node.name not in started_steps)
-    if blocked:
+    if blocked and not could_not_start:
         stream.write(f"  not run (an upstream step or blocking check failed): {', '.join(blocked)}\n")
     published = settings.published_database
     if result.success:

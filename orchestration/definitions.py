@@ -14,7 +14,7 @@ from orchestration.defs.operations import (
 from orchestration.defs.publish import build_publish_asset
 from orchestration.defs.reports import REPORT_EMAILS_KEY, build_report_emails_asset, build_report_pack_asset
 from orchestration.defs.transform import dbt_models, dbt_resource
-from orchestration.resources import SettingsResource
+from orchestration.resources import DataDirLock, SettingsResource
 from salesops.settings import Settings, load_settings
 
 PIPELINE_JOB = "salesops_pipeline"
@@ -23,6 +23,7 @@ SEND_REPORTS_JOB = "salesops_send_reports"
 
 def build_definitions(settings: Settings) -> dg.Definitions:
     """Everything salesops runs, configured by ``settings`` (the resource's defaults; a run may override them)."""
+    settings_resource = SettingsResource.from_settings(settings)
     emails = dg.AssetSelection.assets(REPORT_EMAILS_KEY)
     pipeline = dg.define_asset_job(
         PIPELINE_JOB,
@@ -47,7 +48,12 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         jobs=[pipeline, send_reports],
         schedules=[build_nightly_schedule(pipeline, settings.operations)],
         sensors=[build_arrival_sensor(pipeline), build_failure_alert_sensor()],
-        resources={"dbt": dbt_resource(), "settings": SettingsResource.from_settings(settings)},
+        # Every writing step holds the data dir's lock (one writer at a time); in-process, it is taken once per run.
+        resources={
+            "dbt": dbt_resource(),
+            "settings": settings_resource,
+            "data_dir_lock": DataDirLock(settings=settings_resource),
+        },
         # One writer per DuckDB file and ~3 s per step for subprocesses: run steps in-process, serially.
         executor=dg.in_process_executor,
     )

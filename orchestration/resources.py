@@ -7,13 +7,16 @@ for the resource and read ``settings.value``; none reads the environment.
 
 from __future__ import annotations
 
+import contextlib
 import typing
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
 import pydantic
 
+from salesops.data_dir_lock import exclusive_data_dir
 from salesops.settings import Settings
 
 
@@ -68,3 +71,14 @@ class SettingsResource(_config_class(Settings, dg.ConfigurableResource)):
     @property
     def value(self) -> Settings:
         return Settings.model_validate({name: _plain(getattr(self, name)) for name in Settings.model_fields})
+
+
+class DataDirLock(dg.ConfigurableResource):
+    """The data dir's writer lock (salesops/data_dir_lock.py), held from a run's first writing step to its end."""
+
+    settings: SettingsResource
+
+    @contextlib.contextmanager
+    def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator[DataDirLock]:
+        with exclusive_data_dir(self.settings.value.data_dir, f"Dagster run {context.run_id}"):
+            yield self

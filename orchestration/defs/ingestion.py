@@ -12,7 +12,7 @@ from ingestion.contracts import ENTITIES, Entity, entity
 from ingestion.ingest import EntityIngestion, ingest_comp_plans, ingest_entity
 from ingestion.readers import ExportError
 from ingestion.references import quotas_for_unknown_people
-from orchestration.resources import SettingsResource
+from orchestration.resources import DataDirLock, SettingsResource
 
 CHECK_NAME = "raw_batch_valid"
 COMP_PLANS_CHECK = "comp_plans_valid"
@@ -75,7 +75,7 @@ def build_raw_asset(entity: Entity) -> dg.AssetsDefinition:
             )
         ],
     )
-    def raw_entity(context: dg.AssetExecutionContext, settings: SettingsResource):
+    def raw_entity(context: dg.AssetExecutionContext, settings: SettingsResource, data_dir_lock: DataDirLock):
         settings = settings.value
         try:
             outcome = ingest_entity(entity, settings.exports_dir, settings.lake_dir, settings.stage_names)
@@ -139,7 +139,7 @@ def build_comp_plans_asset() -> dg.AssetsDefinition:
             )
         ],
     )
-    def raw_comp_plans(context: dg.AssetExecutionContext, settings: SettingsResource):
+    def raw_comp_plans(context: dg.AssetExecutionContext, settings: SettingsResource, data_dir_lock: DataDirLock):
         settings = settings.value
         try:
             outcome = ingest_comp_plans(settings.exports_dir, settings.lake_dir)

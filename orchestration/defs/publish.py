@@ -3,7 +3,7 @@
 import dagster as dg
 
 from orchestration.defs.transform import mart_keys
-from orchestration.resources import SettingsResource
+from orchestration.resources import DataDirLock, SettingsResource
 from publishing.publish import publish_marts
 
 PUBLISHED_KEY = dg.AssetKey(["published", "salesops_duckdb"])
@@ -18,7 +18,9 @@ def build_publish_asset() -> dg.AssetsDefinition:
         description="The marts for BI and reports: <data dir>/warehouse/salesops.duckdb (schema marts, readable "
         "by DuckDB 1.x) and <data dir>/warehouse/parquet/<table>/, replaced atomically after a fully green run.",
     )
-    def published_marts(context: dg.AssetExecutionContext, settings: SettingsResource) -> dg.MaterializeResult:
+    def published_marts(
+        context: dg.AssetExecutionContext, settings: SettingsResource, data_dir_lock: DataDirLock
+    ) -> dg.MaterializeResult:
         settings = settings.value
         publication = publish_marts(settings.build_database, settings.warehouse_dir)
         context.log.info(f"published {len(publication.tables)} marts to {publication.database}")

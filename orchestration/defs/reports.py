@@ -3,7 +3,7 @@
 import dagster as dg
 
 from orchestration.defs.publish import PUBLISHED_KEY
-from orchestration.resources import SettingsResource
+from orchestration.resources import DataDirLock, SettingsResource
 from publishing.reports import PackSettings, build_report_pack
 from publishing.reports.delivery import deliver_reports, describe
 from publishing.reports.pack import current_pack_directory
@@ -46,7 +46,9 @@ def build_report_pack_asset() -> dg.AssetsDefinition:
         "under <data dir>/reports/<as-of date>/, read from the published salesops.duckdb only. "
         "A re-run renders only the reports whose figures changed.",
     )
-    def report_pack(context: dg.AssetExecutionContext, settings: SettingsResource) -> dg.MaterializeResult:
+    def report_pack(
+        context: dg.AssetExecutionContext, settings: SettingsResource, data_dir_lock: DataDirLock
+    ) -> dg.MaterializeResult:
         settings = settings.value
         checks = run_checks_status(context.instance, context.run.run_id)
         pack = build_report_pack(settings.published_database, settings.reports_dir, pack_settings(settings), checks)
@@ -75,7 +77,9 @@ def build_report_emails_asset() -> dg.AssetsDefinition:
         "the delivery log under <data dir>/reports/ remembers what was sent. Runs in the pipeline only "
         "with SALESOPS_EMAIL_REPORTS=true; `salesops send-reports` does the same by hand.",
     )
-    def report_emails(context: dg.AssetExecutionContext, settings: SettingsResource) -> dg.MaterializeResult:
+    def report_emails(
+        context: dg.AssetExecutionContext, settings: SettingsResource, data_dir_lock: DataDirLock
+    ) -> dg.MaterializeResult:
         settings = settings.value
         pack = current_pack_directory(settings.published_database, settings.reports_dir)
         outcome = deliver_reports(pack, settings.lake_dir, settings.smtp)

@@ -17,7 +17,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
-from orchestration.resources import SettingsResource
+from orchestration.resources import DataDirLock, SettingsResource
 from salesops.settings import DBT_PROJECT_DIR, Settings, load_settings
 
 DBT_EXECUTABLE = Path(sys.executable).with_name("dbt")
@@ -123,7 +123,9 @@ def dbt_models() -> dg.AssetsDefinition:
         project=project,
         dagster_dbt_translator=SalesopsTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)),
     )
-    def salesops_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: SettingsResource):
+    def salesops_dbt_models(
+        context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: SettingsResource, data_dir_lock: DataDirLock
+    ):
         settings = settings.value
         settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
         with environment_for_dbt(settings):

@@ -1,0 +1,52 @@
+"""One writer of a data dir at a time: a second run is refused at once, changes nothing, and says why."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from salesops.data_dir_lock import exclusive_data_dir
+from tests.conftest import published
+
+SALESOPS = Path(sys.executable).with_name("salesops")
+
+
+def start_run(exports: Path, data_dir: Path) -> subprocess.Popen:
+    env = {key: value for key, value in os.environ.items() if key not in ("DAGSTER_HOME", "SALESOPS_DATA_DIR")}
+    return subprocess.Popen(
+        [str(SALESOPS), "run", "--exports", str(exports), "--data-dir", str(data_dir)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**env, "GX_ANALYTICS_ENABLED": "False"},
+    )
+
+
+def test_a_run_is_refused_while_the_data_dir_is_held_and_changes_nothing(pipeline, tmp_path):
+    exports, data_dir = pipeline
+    publication = data_dir / "warehouse" / "salesops.duckdb"
+    before = publication.read_bytes()
+    lake_files = sorted(path for path in (data_dir / "lake").rglob("*") if path.is_file())
+    with exclusive_data_dir(data_dir, "a test holding the lock"):
+        run = start_run(exports, data_dir)
+        output, _ = run.communicate(timeout=300)
+    assert run.returncode == 1, output
+    assert f"{data_dir} is in use by another salesops run (a test holding the lock, pid {os.getpid()}" in output
+    assert "nothing was published" in output
+    assert publication.read_bytes() == before
+    assert sorted(path for path in (data_dir / "lake").rglob("*") if path.is_file()) == lake_files
+
+
+def test_two_runs_at_once_one_publishes_the_other_is_refused(pipeline, tmp_path):
+    exports, _ = pipeline
+    data_dir = tmp_path / "data"
+    runs = [start_run(exports, data_dir), start_run(exports, data_dir)]
+    outcomes = [(run.wait(timeout=600), run.stdout.read()) for run in runs]
+    codes = sorted(code for code, _ in outcomes)
+    assert codes == [0, 1], outcomes
+    refused = next(output for code, output in outcomes if code == 1)
+    assert "the run could not start: " in refused and "is in use by another salesops run (Dagster run " in refused
+    assert "Nothing was changed" in refused
+    # One publication, complete: the marts are there and open.
+    assert published(data_dir, "select count(*) from marts.fct_opportunities")[0][0] > 100
+    assert not (data_dir / "salesops.lock").read_text(encoding="utf-8").strip()  # released, and says so
