@@ -11,10 +11,19 @@ import time
 from pathlib import Path
 from typing import ClassVar
 
+from ingestion.contracts import SOURCES
 from salesops.settings import PROJECT_ROOT, Settings, load_settings
 
 DEMO_SCALE = 1.0
 FAILURE_MESSAGE_LIMIT = 2000
+# What the marts cannot fill without each export (named in the run summary when one never arrived).
+WHAT_EACH_SOURCE_FILLS = {
+    "crm": "the pipeline marts, bookings, credit and commissions",
+    "billing": "revenue, MRR and its movements, retention, CAC, profit margin and clawbacks",
+    "hr": "the people in sales, teams and reporting lines, and the ramp and hiring KPIs",
+    "planning": "quotas, attainment and commission statements",
+    "surveys": "NPS",
+}
 
 
 class _ProgressHandler(logging.Handler):
@@ -127,6 +136,14 @@ def _summarize(result, settings, seconds: float, stream) -> int:
             ).fetchall():
                 rows = reader.execute(f'select count(*) from marts."{name}"').fetchone()[0]
                 stream.write(f"  marts.{name:<32} {rows:>10,} rows\n")
+            deliveries = reader.execute("select distinct source_name from marts.rpt_deliveries").fetchall()
+            delivered = {source for (source,) in deliveries}
+        for source in SOURCES:
+            if source not in delivered:
+                stream.write(
+                    f"  not delivered: no {source} export has arrived yet, so {WHAT_EACH_SOURCE_FILLS[source]} "
+                    f"stay empty (null, not 0) until one does ({settings.exports_dir / source}/<delivery>/).\n"
+                )
         stream.write(f"\n  DuckDB:  {published}\n  Parquet: {settings.warehouse_dir / 'parquet'}\n")
         stream.write(_reports_summary(result))
         return 0

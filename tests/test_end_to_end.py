@@ -573,3 +573,27 @@ def test_team_and_rep_bookings_follow_owners_and_the_reporting_line(demo, first_
     assert actual.keys() == expected.keys()
     for key, value in expected.items():
         assert actual[key] == pytest.approx(float(value)), key
+
+
+def test_a_source_never_delivered_leaves_its_kpis_null_and_the_summary_says_so(demo, tmp_path, capsys):
+    """No billing folder at all: the run is green, revenue and MRR are null (not 0), and the summary names it."""
+    exports, _ = demo
+    without_billing = tmp_path / "exports"
+    shutil.copytree(
+        exports, without_billing, ignore=lambda folder, names: ["billing"] if folder == str(exports) else []
+    )
+    assert not (without_billing / "billing").exists() and (without_billing / "crm").is_dir()
+    data_dir = tmp_path / "data"
+    code, output = run_salesops(without_billing, data_dir, capsys)
+    assert code == 0, output
+    assert "not delivered: no billing export has arrived yet, so revenue, MRR" in output
+    assert f"({without_billing / 'billing'}/<delivery>/)" in output
+    billing_kpis = ("revenue", "mrr", "new_mrr", "churned_mrr", "logo_churn_rate", "clv", "cac", "profit_margin")
+    values = published(
+        data_dir,
+        f"select kpi, count(*), count(value) from marts.kpi_monthly where kpi in {billing_kpis} group by kpi",
+    )
+    assert {kpi for kpi, _, _ in values} == set(billing_kpis)
+    assert all(rows > 0 and with_value == 0 for _, rows, with_value in values), values
+    # What does not depend on billing is still there: bookings and NPS.
+    assert published(data_dir, "select count(value) from marts.kpi_monthly where kpi in ('bookings', 'nps')")[0][0] > 0

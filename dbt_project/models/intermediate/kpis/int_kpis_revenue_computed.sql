@@ -9,18 +9,24 @@
                           net_revenue_retention, gross_revenue_retention, clv
                           (int_kpis_mrr_measured); nps (int_kpis_nps_measured)
       company only:       cac, profit_margin (int_kpis_cost_of_sales_measured):
-                          pay is never shown per rep, nor per team. -#}
+                          pay is never shown per rep, nor per team.
+    A KPI whose export was never delivered (no billing folder at all, no
+    surveys) is null, not 0: nothing says the revenue was 0. -#}
 {%- set measured = [
-    ('int_kpis_revenue_measured', ['revenue', 'revenue_growth', 'revenue_per_account']),
-    ('int_kpis_mrr_measured', [
+    ('int_kpis_revenue_measured', 'billing', ['revenue', 'revenue_growth', 'revenue_per_account']),
+    ('int_kpis_mrr_measured', 'billing', [
         'mrr', 'new_mrr', 'expansion_mrr', 'contraction_mrr', 'churned_mrr', 'reactivation_mrr',
         'logo_churn_rate', 'net_revenue_retention', 'gross_revenue_retention', 'clv',
     ]),
-    ('int_kpis_nps_measured', ['nps']),
-    ('int_kpis_cost_of_sales_measured', ['cac', 'profit_margin']),
+    ('int_kpis_nps_measured', 'surveys', ['nps']),
+    ('int_kpis_cost_of_sales_measured', 'billing', ['cac', 'profit_margin']),
 ] %}
 
-{%- for model_name, kpis in measured %}
+with delivered_sources as (
+    select distinct source_name from {{ ref('stg_lake__deliveries') }}
+)
+
+{% for model_name, source_name, kpis in measured %}
 {%- set outer_loop = loop %}
 {%- for kpi in kpis %}
 select
@@ -28,7 +34,13 @@ select
     cast(scope_type as varchar) as scope_type,
     cast(scope_id as varchar) as scope_id,
     cast('{{ kpi }}' as varchar) as kpi,
-    cast({{ kpi }} as double) as value
+    case
+        when exists (
+            select 1 from delivered_sources
+            where delivered_sources.source_name = '{{ source_name }}'
+        )
+            then cast({{ kpi }} as double)
+    end as value
 from {{ ref(model_name) }}
 {% if not (outer_loop.last and loop.last) %}union all{% endif %}
 {%- endfor %}
