@@ -74,6 +74,10 @@ class RawLake:
     def table_dir(self, source: str, name: str) -> Path:
         return self.root / source / name
 
+    def table_glob(self, source: str, name: str) -> str:
+        """Every Parquet file of a table (its deliveries and its zero-row contract file), as a DuckDB glob."""
+        return (self.table_dir(source, name) / "*" / "*.parquet").as_posix()
+
     def ensure_contract_schema(self, entity: Entity) -> None:
         self.ensure_empty_table(entity.source, entity.name, empty_contract_table(entity))
 
@@ -157,7 +161,8 @@ class RawLake:
         then renamed into place; the first table, whose manifest marks the file
         as loaded, goes last, so a crash in between is redone on the next run.
         """
-        incoming = self.root / ".incoming" / uuid.uuid4().hex
+        # Beside raw/, not in it: no glob over the raw layer can see a landing a killed run left behind.
+        incoming = self.root.parent / ".incoming" / uuid.uuid4().hex
         landed: dict[str, Path] = {}
         try:
             for name, table in tables.items():

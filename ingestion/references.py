@@ -7,6 +7,8 @@ from pathlib import Path
 
 import duckdb
 
+from ingestion.lake import RawLake
+
 
 @dataclass(frozen=True)
 class UnknownPerson:
@@ -20,7 +22,7 @@ class UnknownPerson:
 
 
 def _raw(lake_dir: Path, source: str, name: str) -> str:
-    glob = (lake_dir / "raw" / source / name / "*" / "*.parquet").as_posix().replace("'", "''")
+    glob = RawLake(lake_dir).table_glob(source, name).replace("'", "''")
     return f"read_parquet('{glob}', union_by_name = true, hive_partitioning = false)"
 
 

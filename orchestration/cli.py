@@ -12,17 +12,19 @@ from pathlib import Path
 from typing import ClassVar
 
 from ingestion.contracts import SOURCES
+from salesops.data_dir_lock import DataDirBusy, exclusive_data_dir
 from salesops.settings import PROJECT_ROOT, Settings, load_settings
 
 DEMO_SCALE = 1.0
 FAILURE_MESSAGE_LIMIT = 2000
-# What the marts cannot fill without each export (named in the run summary when one never arrived).
-WHAT_EACH_SOURCE_FILLS = {
-    "crm": "the pipeline marts, bookings, credit and commissions",
-    "billing": "revenue, MRR and its movements, retention, CAC, profit margin and clawbacks",
-    "hr": "the people in sales, teams and reporting lines, and the ramp and hiring KPIs",
-    "planning": "quotas, attainment and commission statements",
-    "surveys": "NPS",
+# What the marts lack without each export (named in the run summary when one never arrived).
+WITHOUT_SOURCE = {
+    "crm": "there are no deals: the pipeline marts are empty and bookings count 0",
+    "billing": "revenue, MRR and its movements, retention, CAC and profit margin are null (not 0), "
+    "and no commission is clawed back",
+    "hr": "nobody is in sales: no teams, reporting lines or reports",
+    "planning": "there are no quotas or plans: no attainment and no commission statements",
+    "surveys": "NPS is null (not 0)",
 }
 
 
@@ -141,8 +143,8 @@ def _summarize(result, settings, seconds: float, stream) -> int:
         for source in SOURCES:
             if source not in delivered:
                 stream.write(
-                    f"  not delivered: no {source} export has arrived yet, so {WHAT_EACH_SOURCE_FILLS[source]} "
-                    f"stay empty (null, not 0) until one does ({settings.exports_dir / source}/<delivery>/).\n"
+                    f"  not delivered: no {source} export has arrived yet ({settings.exports_dir / source}/"
+                    f"<delivery>/), so {WITHOUT_SOURCE[source]}.\n"
                 )
         stream.write(f"\n  DuckDB:  {published}\n  Parquet: {settings.warehouse_dir / 'parquet'}\n")
         stream.write(_reports_summary(result))
@@ -189,7 +191,12 @@ def build_reports(data_dir: Path | None, stream=None) -> int:
         stream.write(f"error: {settings.published_database} does not exist; run `salesops run` first.\n")
         return 2
     started = time.monotonic()
-    pack = build_report_pack(settings.published_database, settings.reports_dir, pack_settings(settings))
+    try:
+        with exclusive_data_dir(settings.data_dir, "salesops build-reports"):
+            pack = build_report_pack(settings.published_database, settings.reports_dir, pack_settings(settings))
+    except DataDirBusy as error:
+        stream.write(f"error: {error}\n")
+        return 1
     stream.write(
         f"{pack.index}: {len(pack.reports)} reports, {pack.rendered} rendered ({time.monotonic() - started:.1f}s)\n"
     )
@@ -208,7 +215,12 @@ def send_reports(data_dir: Path | None, as_of: str | None, dry_run: bool, stream
         stream.write(f"error: {error}\n")
         return 2
     try:
-        outcome = deliver_reports(pack, settings.lake_dir, settings.smtp, dry_run=dry_run)
+        # The delivery log is read, then written, message by message: one sender at a time.
+        with exclusive_data_dir(settings.data_dir, "salesops send-reports"):
+            outcome = deliver_reports(pack, settings.lake_dir, settings.smtp, dry_run=dry_run)
+    except DataDirBusy as error:
+        stream.write(f"error: {error}\n")
+        return 1
     except OSError as error:  # smtplib's errors are OSErrors: refused, timed out, rejected
         stream.write(
             f"error: sending through {settings.smtp.host}:{settings.smtp.port} failed: {error}. "

@@ -70,8 +70,14 @@ class SmtpSettings(_Model):
 class OperationsSettings(_Model):
     """How the pipeline runs itself: schedule, alerts, freshness, and the report pack."""
 
-    timezone: str = Field("UTC", description="SALESOPS_TIMEZONE: IANA time zone of the nightly schedule.")
-    nightly_cron: str = Field("0 5 * * *", description="SALESOPS_NIGHTLY_CRON: when the nightly run starts.")
+    # The schedule and the choice of the pipeline's assets are made when the definitions load: a run's
+    # override of these three changes nothing (restart `salesops serve` with the new variables).
+    timezone: str = Field(
+        "UTC", description="SALESOPS_TIMEZONE: IANA time zone of the nightly schedule (read at start-up)."
+    )
+    nightly_cron: str = Field(
+        "0 5 * * *", description="SALESOPS_NIGHTLY_CRON: when the nightly run starts (read at start-up)."
+    )
     alert_email: str | None = Field(None, description="SALESOPS_ALERT_EMAIL: who hears about a failed run.")
     freshness_hours: int = Field(
         36, ge=1, description="SALESOPS_FRESHNESS_HOURS: a source loaded longer ago than this warns."
@@ -87,7 +93,8 @@ class OperationsSettings(_Model):
     )
     report_workers: int = Field(2, ge=1, description="SALESOPS_REPORT_WORKERS: processes rendering the reports.")
     email_reports: bool = Field(
-        False, description="SALESOPS_EMAIL_REPORTS: the pipeline emails the reports after rendering them."
+        False,
+        description="SALESOPS_EMAIL_REPORTS: the pipeline emails the reports after rendering them (read at start-up).",
     )
 
     @field_validator("timezone")
@@ -104,7 +111,10 @@ class Settings(_Model):
     """Everything salesops is configured with."""
 
     data_dir: Path = Field(description="SALESOPS_DATA_DIR: the lake, the warehouse, the reports, run state.")
-    exports_dir: Path = Field(description="SALESOPS_EXPORTS_DIR: the drop folder the exports arrive in.")
+    exports_dir: Path = Field(
+        description="SALESOPS_EXPORTS_DIR: the drop folder the exports arrive in (override it with data_dir: "
+        "its default, <data dir>/exports, is taken when the settings load)."
+    )
     fiscal_year_start_month: int = Field(
         ge=1, le=12, description="SALESOPS_FISCAL_YEAR_START_MONTH: first month of the fiscal year (1-12)."
     )
@@ -120,6 +130,12 @@ class Settings(_Model):
     @classmethod
     def _lower_case(cls, value: str) -> str:
         return value.lower()
+
+    @field_validator("data_dir", "exports_dir")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        """Absolute, so that a path given relative (a run's override, say) means one folder to every step and dbt."""
+        return value.expanduser().resolve()
 
     @property
     def lake_dir(self) -> Path:

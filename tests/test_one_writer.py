@@ -1,6 +1,7 @@
 """One writer of a data dir at a time: a second run is refused at once, changes nothing, and says why."""
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -50,3 +51,20 @@ def test_two_runs_at_once_one_publishes_the_other_is_refused(pipeline, tmp_path)
     # One publication, complete: the marts are there and open.
     assert published(data_dir, "select count(*) from marts.fct_opportunities")[0][0] > 100
     assert not (data_dir / "salesops.lock").read_text(encoding="utf-8").strip()  # released, and says so
+
+
+def test_a_landing_left_by_a_killed_run_is_invisible_to_the_next(pipeline, tmp_path):
+    """A run killed while writing a Parquet file leaves it half-written in the lake's landing folder,
+    outside the raw layer: the next run neither reads nor trips on it."""
+    exports, data_dir = pipeline
+    copy = tmp_path / "data"
+    shutil.copytree(data_dir, copy, symlinks=True)
+    leftover = copy / "lake" / ".incoming" / "0123abcd" / "opportunity" / "Opportunity.parquet"
+    leftover.parent.mkdir(parents=True)
+    leftover.write_bytes(b"PAR1 cut short")
+    before = published(copy, "select source_name, table_name, delivery_id, row_count from marts.rpt_deliveries")
+    run = start_run(exports, copy)
+    output, _ = run.communicate(timeout=600)
+    assert run.returncode == 0, output
+    after = published(copy, "select source_name, table_name, delivery_id, row_count from marts.rpt_deliveries")
+    assert sorted(after) == sorted(before)

@@ -10,6 +10,7 @@ with map_steps as (
         min(stage_order) as first_stage_order,
         bool_or(is_won) as is_won_step
     from {{ ref('int_stages_configured') }}
+    where funnel_step <> 'lead'  -- the leads' own step comes first, below; a stage mapped to it joins it
     group by funnel_step
     having bool_or(not is_closed or is_won)
 )

@@ -19,11 +19,8 @@ opening as (
         windows.quarter_start, windows.month_start, states.opportunity_id, states.owner_employee_number,
         coalesce(states.amount, 0) as amount
     from windows
-    inner join states
-        on windows.opening_date between states.valid_from and coalesce(states.valid_to, date '9999-12-31')
-    where not states.is_closed
-        and (states.deleted_date is null or windows.opening_date < states.deleted_date)
-        and states.close_date between windows.quarter_start and windows.quarter_end
+    inner join states on {{ is_open_on('states', 'windows.opening_date') }}
+    where states.close_date between windows.quarter_start and windows.quarter_end
 ),
 
 closing_states as (
