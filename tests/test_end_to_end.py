@@ -586,8 +586,8 @@ def test_a_source_never_delivered_leaves_its_kpis_null_and_the_summary_says_so(d
     data_dir = tmp_path / "data"
     code, output = run_salesops(without_billing, data_dir, capsys)
     assert code == 0, output
-    assert "not delivered: no billing export has arrived yet, so revenue, MRR" in output
-    assert f"({without_billing / 'billing'}/<delivery>/)" in output
+    assert f"not delivered: no billing export has arrived yet ({without_billing / 'billing'}/<delivery>/)" in output
+    assert "so revenue, MRR and its movements, retention, CAC and profit margin are null (not 0)" in output
     billing_kpis = ("revenue", "mrr", "new_mrr", "churned_mrr", "logo_churn_rate", "clv", "cac", "profit_margin")
     values = published(
         data_dir,
