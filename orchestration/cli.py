@@ -99,14 +99,21 @@ def run_pipeline(exports_dir: Path, data_dir: Path, stream=None) -> int:
 
 
 def _summarize(result, settings, seconds: float, stream) -> int:
+    import dagster as dg
     import duckdb
 
     evaluations = result.get_asset_check_evaluations()
     failed_checks = [evaluation for evaluation in evaluations if not evaluation.passed]
-    stream.write(f"\nchecks: {len(evaluations) - len(failed_checks)} passed, {len(failed_checks)} failed\n")
+    warnings = [evaluation for evaluation in failed_checks if evaluation.severity == dg.AssetCheckSeverity.WARN]
+    stream.write(
+        f"\nchecks: {len(evaluations) - len(failed_checks)} passed, {len(failed_checks) - len(warnings)} failed"
+        + (f", {len(warnings)} warned" if warnings else "")
+        + "\n"
+    )
     for evaluation in failed_checks:
         detail = f": {evaluation.description}" if evaluation.description else ""
-        stream.write(f"  failed: {evaluation.asset_key.to_user_string()} {evaluation.check_name}{detail}\n")
+        outcome = "warning" if evaluation in warnings else "failed"
+        stream.write(f"  {outcome}: {evaluation.asset_key.to_user_string()} {evaluation.check_name}{detail}\n")
     started_steps, could_not_start = set(), False
     for event in result.all_events:
         if event.event_type_value == "STEP_START":

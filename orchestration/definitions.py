@@ -11,7 +11,7 @@ from orchestration.defs.operations import (
     build_nightly_schedule,
     freshness_checks,
 )
-from orchestration.defs.publish import build_publish_asset
+from orchestration.defs.publish import build_publish_asset, open_deals_have_amounts
 from orchestration.defs.reports import REPORT_EMAILS_KEY, build_report_emails_asset, build_report_pack_asset
 from orchestration.defs.transform import dbt_models, dbt_resource
 from orchestration.resources import DataDirLock, SettingsResource
@@ -44,7 +44,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             build_report_pack_asset(),
             build_report_emails_asset(),
         ],
-        asset_checks=[quota_holders_known, *freshness_checks()],
+        asset_checks=[quota_holders_known, open_deals_have_amounts, *freshness_checks()],
         jobs=[pipeline, send_reports],
         schedules=[build_nightly_schedule(pipeline, settings.operations)],
         sensors=[build_arrival_sensor(pipeline), build_failure_alert_sensor()],

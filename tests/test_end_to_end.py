@@ -243,6 +243,7 @@ def test_an_unknown_stage_blocks_the_run_naming_the_stage(demo, first_run, tmp_p
         "salesops_dbt_models",
         "published__salesops_duckdb",
         "published__report_pack",
+        "published__salesops_duckdb_open_deals_have_amounts",  # the warning check of the publication
         "raw__crm__opportunity_source_fresh",  # the freshness check of the asset that failed
     }
     assert file_digest(data_dir / "warehouse" / "salesops.duckdb") == digest
@@ -597,3 +598,28 @@ def test_a_source_never_delivered_leaves_its_kpis_null_and_the_summary_says_so(d
     assert all(rows > 0 and with_value == 0 for _, rows, with_value in values), values
     # What does not depend on billing is still there: bookings and NPS.
     assert published(data_dir, "select count(value) from marts.kpi_monthly where kpi in ('bookings', 'nps')")[0][0] > 0
+
+
+def test_open_deals_without_an_amount_warn_with_counts_and_do_not_block(demo, first_run, tmp_path, capsys):
+    assert first_run[0] == 0
+    exports, data_dir = _copy(demo, tmp_path)
+    open_deals = [
+        row for row in current_records(exports, "crm", "Opportunity.csv", "Id").values() if row["IsClosed"] == "false"
+    ]
+    emptied = [dict(row, Amount="") for row in open_deals[:3]]
+    _write_delivery(exports, "2026-11-27", emptied)
+    # Counted here from the exports: the open deals after the new delivery, and those without an amount.
+    after = [
+        row for row in current_records(exports, "crm", "Opportunity.csv", "Id").values() if row["IsClosed"] == "false"
+    ]
+    without = sum(1 for row in after if not row["Amount"])
+    assert without == 3 and len(after) == len(open_deals)
+
+    code, output = run_salesops(exports, data_dir, capsys)
+    assert code == 0, output
+    assert ", 1 warned" in output
+    share = f"{without / len(after):.0%}"
+    assert (
+        f"warning: published/salesops_duckdb open_deals_have_amounts: {without} of {len(after)} open deals ({share}) "
+        "have no amount" in output
+    )

@@ -5,6 +5,7 @@ import dagster as dg
 from orchestration.defs.transform import mart_keys
 from orchestration.resources import DataDirLock, SettingsResource
 from publishing.publish import publish_marts
+from publishing.suspicious import open_deals_without_amount
 
 PUBLISHED_KEY = dg.AssetKey(["published", "salesops_duckdb"])
 
@@ -34,3 +35,24 @@ def build_publish_asset() -> dg.AssetsDefinition:
         )
 
     return published_marts
+
+
+@dg.asset_check(
+    asset=PUBLISHED_KEY,
+    name="open_deals_have_amounts",
+    blocking=False,
+    description="Warns (never blocks) when open deals have no amount: the open pipeline, coverage and the "
+    "forecast leave them out.",
+)
+def open_deals_have_amounts(settings: SettingsResource) -> dg.AssetCheckResult:
+    found = open_deals_without_amount(settings.value.published_database)
+    return dg.AssetCheckResult(
+        passed=found.without_amount == 0,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "open_deals": found.open_deals,
+            "without_amount": found.without_amount,
+            "share_of_open_deals": round(found.share, 4),
+        },
+        description=None if found.without_amount == 0 else found.describe(),
+    )
