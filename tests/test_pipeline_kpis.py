@@ -89,23 +89,14 @@ def total(deals, field: str) -> Decimal:
     return sum((deal[field] for deal in deals if deal[field] is not None), Decimal(0))
 
 
-def effective_quota_by_month(exports: Path) -> dict[dt.date, Fraction]:
-    """Σ over people of full monthly quota × ramp factor × share of the month employed (commissions.md),
-    every month of quotas.csv; the ramp is that of the plan assigned in the month (the assignment starting
-    last), none without an assignment; assignment dates do not reduce it (marts.md, pipeline_coverage)."""
+def full_quota_by_person_month(exports: Path) -> dict[tuple[str, dt.date], Fraction]:
+    """quotas.csv after every delivery (upserted by person and period), spread to months: a quarter's
+    quota a third each month (fiscal year starting in January), a month's as it is."""
     quotas: dict[tuple[str, str], Decimal] = {}
     for delivery in deliveries(exports, "planning"):
         if (delivery / "quotas.csv").exists():
             for row in read_csv(delivery / "quotas.csv"):
                 quotas[(row["employee_number"].strip(), row["period"])] = Decimal(row["quota_amount"])
-    latest_plans = [d / "comp_plans.yaml" for d in deliveries(exports, "planning") if (d / "comp_plans.yaml").exists()]
-    document = yaml.safe_load(latest_plans[-1].read_text(encoding="utf-8"))
-    ramps = {plan["id"]: plan.get("ramp") or [] for plan in document["plans"]}
-    assignments = defaultdict(list)
-    for assignment in document["assignments"]:
-        assignments[str(assignment["employee_number"])].append(assignment)
-    people = employees(exports)
-
     monthly: dict[tuple[str, dt.date], Fraction] = defaultdict(Fraction)
     for (person, period), amount in quotas.items():
         if period.startswith("FY"):
@@ -114,9 +105,23 @@ def effective_quota_by_month(exports: Path) -> dict[dt.date, Fraction]:
                 monthly[(person, add_months(first, offset))] += Fraction(amount) / 3
         else:
             monthly[(person, dt.date.fromisoformat(period + "-01"))] += Fraction(amount)
+    return monthly
+
+
+def effective_quota_by_month(exports: Path) -> dict[dt.date, Fraction]:
+    """Σ over people of full monthly quota × ramp factor × share of the month employed (commissions.md),
+    every month of quotas.csv; the ramp is that of the plan assigned in the month (the assignment starting
+    last), none without an assignment; assignment dates do not reduce it (marts.md, pipeline_coverage)."""
+    latest_plans = [d / "comp_plans.yaml" for d in deliveries(exports, "planning") if (d / "comp_plans.yaml").exists()]
+    document = yaml.safe_load(latest_plans[-1].read_text(encoding="utf-8"))
+    ramps = {plan["id"]: plan.get("ramp") or [] for plan in document["plans"]}
+    assignments = defaultdict(list)
+    for assignment in document["assignments"]:
+        assignments[str(assignment["employee_number"])].append(assignment)
+    people = employees(exports)
 
     effective: dict[dt.date, Fraction] = defaultdict(Fraction)
-    for (person, month), quota in monthly.items():
+    for (person, month), quota in full_quota_by_person_month(exports).items():
         record = people.get(person)
         hired = dt.date.fromisoformat(record["Hire Date"]) if record and record["Hire Date"] else None
         if hired is None or month < hired.replace(day=1):
@@ -216,12 +221,9 @@ def test_coverage_uses_the_effective_quota_of_ramping_hires(pipeline, expected):
     the full one, so the test above really checks the effective denominator."""
     exports, _ = pipeline
     effective = effective_quota_by_month(exports)
-    full: dict[dt.date, Decimal] = defaultdict(Decimal)
-    for row in read_csv(deliveries(exports, "planning")[-1] / "quotas.csv"):
-        if row["period"].startswith("FY"):
-            first = dt.date(int(row["period"][2:6]), 3 * (int(row["period"][-1]) - 1) + 1, 1)
-            for offset in range(3):
-                full[add_months(first, offset)] += Decimal(row["quota_amount"]) / 3
+    full: dict[dt.date, Fraction] = defaultdict(Fraction)
+    for (_, month), quota in full_quota_by_person_month(exports).items():
+        full[month] += quota
     assert any(abs(float(effective[month]) - float(full[month])) > 1 for month in full)
 
 
