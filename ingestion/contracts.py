@@ -473,6 +473,16 @@ SURVEYS = (
 ENTITIES: tuple[Entity, ...] = CRM + BILLING + HR + PLANNING + SURVEYS
 SOURCES: tuple[str, ...] = ("crm", "billing", "hr", "planning", "surveys")
 
+FEEDS_PAY: frozenset[str] = frozenset(
+    {"crm.user", "crm.opportunity", "crm.opportunity_split", "billing.subscription", "hr.employee", "planning.quota"}
+)
+"""The entities commission statements are computed from (with comp_plans.yaml): who owns a deal, its
+amount, stage and close date, its splits, the subscription whose cancellation claws it back, the
+person and their plan period, the quota. A bad row in one of them always blocks: setting it aside
+would change someone's pay. (A test checks this set against the dbt lineage of the commission marts.)"""
+QUARANTINABLE: tuple[str, ...] = tuple(entity.key for entity in ENTITIES if entity.key not in FEEDS_PAY)
+"""The entities whose bad rows may be set aside (quarantined) while the rest of their delivery lands."""
+
 
 def entity(key: str) -> Entity:
     """Look an entity up by ``source.name``."""

@@ -22,7 +22,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ingestion.contracts import Entity
+from ingestion.quarantine import empty_quarantine_table
 from ingestion.readers import IMPLICIT_DELIVERY, ExportError, ExportFile, RawBatch, empty_contract_table
+from salesops.faults import pause_point
 
 MANIFEST = "_manifest.json"
 
@@ -70,6 +72,8 @@ class LoadedDelivery:
 class RawLake:
     def __init__(self, lake_dir: Path):
         self.root = lake_dir / "raw"
+        self.quarantine_root = lake_dir / "quarantine"
+        """Rows set aside, laid out like raw/: ``<source>/<entity>/delivery=<id>/<file>.parquet``."""
 
     def table_dir(self, source: str, name: str) -> Path:
         return self.root / source / name
@@ -78,17 +82,34 @@ class RawLake:
         """Every Parquet file of a table (its deliveries and its zero-row contract file), as a DuckDB glob."""
         return (self.table_dir(source, name) / "*" / "*.parquet").as_posix()
 
+    def quarantine_dir(self, source: str, name: str) -> Path:
+        return self.quarantine_root / source / name
+
     def ensure_contract_schema(self, entity: Entity) -> None:
         self.ensure_empty_table(entity.source, entity.name, empty_contract_table(entity))
+        self._ensure_empty_file(self.quarantine_dir(entity.source, entity.name), empty_quarantine_table())
 
     def ensure_empty_table(self, source: str, name: str, empty: pa.Table) -> None:
-        target = self.table_dir(source, name) / "_contract" / "part.parquet"
+        self._ensure_empty_file(self.table_dir(source, name), empty)
+
+    @staticmethod
+    def _ensure_empty_file(table_dir: Path, empty: pa.Table) -> None:
+        target = table_dir / "_contract" / "part.parquet"
         if target.exists():
             return
         target.parent.mkdir(parents=True, exist_ok=True)
         temporary = target.with_name(f".part-{uuid.uuid4().hex}.parquet")
         pq.write_table(empty, temporary)
         os.replace(temporary, target)
+
+    @property
+    def incoming_root(self) -> Path:
+        """Where landings are written before being renamed into place: beside raw/, so no glob over it sees them."""
+        return self.root.parent / ".incoming"
+
+    def remove_abandoned_landings(self) -> None:
+        """Delete landings a killed run left half-written (only the holder of the data dir's lock calls this)."""
+        shutil.rmtree(self.incoming_root, ignore_errors=True)
 
     def delivery_dir(self, source: str, name: str, delivery: str) -> Path:
         return self.table_dir(source, name) / f"delivery={delivery}"
@@ -123,6 +144,10 @@ class RawLake:
             for delivery in self.table_deliveries(source, table.name)
         ]
 
+    def delivered_schema(self, source: str, name: str, delivery: str) -> pa.Schema:
+        """The schema of a loaded delivery's table (its columns as delivered, then the lineage)."""
+        return pq.read_schema(next(self.delivery_dir(source, name, delivery).glob("*.parquet")))
+
     def delivered_files(self, source: str, name: str) -> list[Path]:
         """The Parquet files of a table's loaded deliveries (not its zero-row contract file)."""
         return [path for folder in self._delivery_dirs(source, name) for path in sorted(folder.glob("*.parquet"))]
@@ -145,28 +170,36 @@ class RawLake:
             )
         return True
 
-    def commit(self, batch: RawBatch) -> Path:
-        """Land a batch atomically; returns its folder."""
-        landed = self.commit_tables(
-            batch.entity.source, {batch.entity.name: batch.table}, batch.file, batch.content_hash, batch.loaded_at
-        )
-        return landed[batch.entity.name]
+    def commit(self, batch: RawBatch, quarantined: pa.Table | None = None) -> Path:
+        """Land a batch atomically, with the rows set aside from it (if any) in the quarantine; returns its folder."""
+        entity, delivery = batch.entity, batch.file.delivery
+        folders = {self.delivery_dir(entity.source, entity.name, delivery): batch.table}
+        if quarantined is not None and quarantined.num_rows:
+            folders[self.quarantine_dir(entity.source, entity.name) / f"delivery={delivery}"] = quarantined
+        self._land(folders, batch.file, batch.content_hash, batch.loaded_at)
+        return self.delivery_dir(entity.source, entity.name, delivery)
 
     def commit_tables(
         self, source: str, tables: dict[str, pa.Table], file: ExportFile, content_hash: str, loaded_at: dt.datetime
     ) -> dict[str, Path]:
-        """Land the tables read from one delivered file (one, or several for a YAML document).
+        """Land the tables read from one delivered file (several for a YAML document); returns their folders."""
+        folders = {self.delivery_dir(source, name, file.delivery): table for name, table in tables.items()}
+        self._land(folders, file, content_hash, loaded_at)
+        return dict(zip(tables, folders, strict=True))
+
+    def _land(self, folders: dict[Path, pa.Table], file: ExportFile, content_hash: str, loaded_at: dt.datetime) -> None:
+        """Write each table to its delivery folder, atomically.
 
         Every table is written to a temporary folder outside the globs dbt reads,
         then renamed into place; the first table, whose manifest marks the file
         as loaded, goes last, so a crash in between is redone on the next run.
         """
-        # Beside raw/, not in it: no glob over the raw layer can see a landing a killed run left behind.
-        incoming = self.root.parent / ".incoming" / uuid.uuid4().hex
-        landed: dict[str, Path] = {}
+        incoming = self.incoming_root / uuid.uuid4().hex
+        staged: dict[Path, Path] = {}
         try:
-            for name, table in tables.items():
-                folder = incoming / name
+            for position, (final, table) in enumerate(folders.items()):
+                folder = incoming / str(position)
+                staged[final] = folder
                 folder.mkdir(parents=True)
                 pq.write_table(table, folder / f"{file.path.stem}.parquet", compression="zstd")
                 manifest = LoadedDelivery(
@@ -177,14 +210,12 @@ class RawLake:
                     loaded_at.isoformat(timespec="seconds"),
                 )
                 (folder / MANIFEST).write_text(json.dumps(manifest.__dict__, indent=2), encoding="utf-8")
-            names = list(tables)
-            for name in names[1:] + names[:1]:
-                final = self.delivery_dir(source, name, file.delivery)
+            pause_point("landing")
+            finals = list(staged)
+            for final in finals[1:] + finals[:1]:
                 final.parent.mkdir(parents=True, exist_ok=True)
                 if final.exists():  # left by a run that stopped before its first table landed
                     shutil.rmtree(final)
-                os.rename(incoming / name, final)
-                landed[name] = final
+                os.rename(staged[final], final)
         finally:
             shutil.rmtree(incoming, ignore_errors=True)
-        return landed

@@ -37,6 +37,8 @@ class Failure:
     samples: list[dict] = field(default_factory=list)
     rule: str = ""
     """What the data should have been, in words (the allowed values, the range)."""
+    lines: list[int] = field(default_factory=list)
+    """Every failing row's line, when the validation was asked for them (to quarantine the rows)."""
 
     def describe(self) -> str:
         lines = ", ".join(f"line {sample.get('_line_number')}: {sample.get(self.column)!r}" for sample in self.samples)
@@ -48,7 +50,7 @@ def _rule(expectation_type: str, kwargs: dict) -> str:
         return "must be one of " + ", ".join(repr(value) for value in kwargs["value_set"])
     if expectation_type == "expect_column_values_to_be_between":
         low, high = kwargs.get("min_value"), kwargs.get("max_value")
-        low, high = (value.date().isoformat() if isinstance(value, dt.datetime) else value for value in (low, high))
+        low, high = (_bound(value) for value in (low, high))
         if low is not None and high is not None:
             return f"must be between {low} and {high}"
         return f"must be at least {low}" if low is not None else f"must be at most {high}"
@@ -59,6 +61,15 @@ def _rule(expectation_type: str, kwargs: dict) -> str:
     if expectation_type == "expect_column_values_to_match_regex":
         return f"must match {kwargs['regex']}"
     return expectation_type
+
+
+def _bound(value):
+    """A range's bound as a person writes it: 2036-12-31, 0, 0.5 (GX hands back 0 as 0.0)."""
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 @dataclass
@@ -142,7 +153,8 @@ def validation_frame(batch: RawBatch) -> pd.DataFrame:
     return pd.DataFrame(frame)
 
 
-def validate_batch(batch: RawBatch, stage_names: tuple[str, ...]) -> BatchValidation:
+def validate_batch(batch: RawBatch, stage_names: tuple[str, ...], every_failing_line: bool = False) -> BatchValidation:
+    """Run the entity's suite on the batch; with ``every_failing_line``, each failure lists all its rows' lines."""
     batch_definition = _batch_definition()  # creates the GX context a suite needs
     suite = build_suite(batch.entity, stage_names, plausible_until(batch.file.delivery))
     failures: list[Failure] = []
@@ -155,11 +167,16 @@ def validate_batch(batch: RawBatch, stage_names: tuple[str, ...]) -> BatchValida
                 column=column,
                 unexpected_count=count,
                 samples=[{"_line_number": problem.line, column: problem.value} for problem in problems[:SAMPLE_ROWS]],
+                lines=batch.unparsed_lines[column] if every_failing_line else [],
             )
         )
     gx_batch = batch_definition.get_batch(batch_parameters={"dataframe": validation_frame(batch)})
     result = gx_batch.validate(
-        suite, result_format={"result_format": "SUMMARY", "unexpected_index_column_names": ["_line_number"]}
+        suite,
+        result_format={
+            "result_format": "COMPLETE" if every_failing_line else "SUMMARY",
+            "unexpected_index_column_names": ["_line_number"],
+        },
     )
     for outcome in result.results:
         if outcome.success:
@@ -171,18 +188,21 @@ def validate_batch(batch: RawBatch, stage_names: tuple[str, ...]) -> BatchValida
                 f"{batch.file.relative_path}: expectation {config.type} on {column!r} could not run: "
                 f"{outcome.exception_info.get('exception_message')}"
             )
-        samples = [
-            {key: _plain(value) for key, value in row.items()}
-            for row in (outcome.result.get("partial_unexpected_index_list") or [])[:SAMPLE_ROWS]
-        ]
+        unexpected_count = int(outcome.result.get("unexpected_count") or 0)
+        lines = [int(row["_line_number"]) for row in outcome.result.get("unexpected_index_list") or []]
+        partial = outcome.result.get("partial_unexpected_index_list") or []
+        if config.type == "expect_column_values_to_not_be_null" and column in batch.unparsed_lines:
+            # A value that did not parse is null in the batch, but it was not empty in the file: it is
+            # reported once, as unparsed, not again as missing.
+            unparsed = set(batch.unparsed_lines[column])
+            unexpected_count -= len(unparsed)
+            lines = [line for line in lines if line not in unparsed]
+            partial = [row for row in partial if int(row["_line_number"]) not in unparsed]
+            if unexpected_count == 0:
+                continue
+        samples = [{key: _plain(value) for key, value in row.items()} for row in partial[:SAMPLE_ROWS]]
         failures.append(
-            Failure(
-                config.type,
-                column,
-                int(outcome.result.get("unexpected_count") or 0),
-                samples,
-                _rule(config.type, config.kwargs),
-            )
+            Failure(config.type, column, unexpected_count, samples, _rule(config.type, config.kwargs), lines)
         )
     return BatchValidation(batch.file.relative_path, batch.rows, len(result.results), failures)
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import itertools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +31,8 @@ LINEAGE_FIELDS = (
     pa.field("_loaded_at", pa.timestamp("us")),
 )
 """The columns every raw table ends with: where each record came from (inputs.md lineage)."""
+HEADER_SEARCH_ROWS = 10
+"""How far down a file a header placed below a title is looked for (to say so, rather than name every column)."""
 IMPLICIT_DELIVERY = "0000-00-00"
 """Delivery id of files placed directly under ``<source>/``: sorts before any dated delivery."""
 
@@ -93,12 +96,17 @@ class RawBatch:
     loaded_at: dt.datetime
     parse_problems: list[ParseProblem] = field(default_factory=list)
     """Sample problems, at most ``max_problem_samples`` per column."""
-    parse_problem_counts: dict[str, int] = field(default_factory=dict)
-    """Column -> how many of its values did not parse."""
+    unparsed_lines: dict[str, list[int]] = field(default_factory=dict)
+    """Column -> the line of every value in it that did not parse."""
 
     @property
     def rows(self) -> int:
         return self.table.num_rows
+
+    @property
+    def parse_problem_counts(self) -> dict[str, int]:
+        """Column -> how many of its values did not parse."""
+        return {column: len(lines) for column, lines in self.unparsed_lines.items()}
 
 
 _EXPECTED = {
@@ -117,14 +125,11 @@ _EXPECTED = {
 def read_export(file: ExportFile, entity: Entity, loaded_at: dt.datetime, max_problem_samples: int = 50) -> RawBatch:
     """Read, check the header against the contract, and type one export file."""
     content_hash = file.content_hash()
-    if file.path.suffix.lower() == ".xlsx":
-        header, records, line_numbers = _read_xlsx(file)
-    else:
-        header, records, line_numbers = _read_csv(file)
+    header, records, line_numbers = _read_rows(file, entity.required_columns)
     _check_header(file, entity, header)
 
     problems: list[ParseProblem] = []
-    problem_counts: dict[str, int] = {}
+    unparsed_lines: dict[str, list[int]] = {}
     arrays: dict[str, pa.Array] = {}
     for position, name in enumerate(header):
         values = pa.array([row[position] if row[position] != "" else None for row in records], pa.string())
@@ -135,7 +140,7 @@ def read_export(file: ExportFile, entity: Entity, loaded_at: dt.datetime, max_pr
             values = pc.if_else(pc.equal(values, ""), pa.scalar(None, pa.string()), values)
         typed, bad = _type_column(values, column)
         if bad:
-            problem_counts[name] = len(bad)
+            unparsed_lines[name] = [line_numbers[index] for index in bad]
             problems.extend(
                 ParseProblem(
                     file.relative_path, line_numbers[index], name, values[index].as_py(), _EXPECTED[column.type]
@@ -147,7 +152,20 @@ def read_export(file: ExportFile, entity: Entity, loaded_at: dt.datetime, max_pr
             arrays[f"{name} (currency)"] = _bamboo_currency(values)
 
     table = pa.table({**arrays, **lineage_arrays(file, content_hash, loaded_at, line_numbers)})
-    return RawBatch(file, entity, content_hash, table, loaded_at, problems, problem_counts)
+    return RawBatch(file, entity, content_hash, table, loaded_at, problems, unparsed_lines)
+
+
+def read_records(file: ExportFile, lines: set[int]) -> dict[int, dict[str, str]]:
+    """The records of a file that start at ``lines``, as delivered: header label -> text.
+
+    For the quarantine, which keeps a set-aside row's values as they were in the file.
+    """
+    header, records, line_numbers = _read_rows(file)
+    return {
+        line: dict(zip(header, record, strict=True))
+        for line, record in zip(line_numbers, records, strict=True)
+        if line in lines
+    }
 
 
 def lineage_arrays(
@@ -185,7 +203,25 @@ def empty_contract_table(entity: Entity) -> pa.Table:
     return pa.schema([*fields, *LINEAGE_FIELDS]).empty_table()
 
 
-def _read_csv(file: ExportFile) -> tuple[list[str], list[list[str]], list[int]]:
+def _read_rows(file: ExportFile, expected: tuple[str, ...] = ()) -> tuple[list[str], list[list[str]], list[int]]:
+    """The header, the records as text, and the line (CSV) or row (XLSX) each record starts at.
+
+    ``expected`` (the contract's columns) lets a header placed below a title be found and named.
+    """
+    return _read_xlsx(file, expected) if file.path.suffix.lower() == ".xlsx" else _read_csv(file, expected)
+
+
+def _header_below(file: ExportFile, expected: tuple[str, ...], values: list[str], line: int) -> None:
+    """Raise when a record near the top holds every expected column label: the header is there, not first."""
+    if expected and line <= HEADER_SEARCH_ROWS + 1 and set(expected) <= {value.strip() for value in values}:
+        where = "row" if file.path.suffix.lower() == ".xlsx" else "line"
+        raise ExportError(
+            f"{file.relative_path}: the header is on {where} {line}, not on the first. "
+            "Delete the rows above it (a title, notes) and run again."
+        )
+
+
+def _read_csv(file: ExportFile, expected: tuple[str, ...] = ()) -> tuple[list[str], list[list[str]], list[int]]:
     try:
         handle = open(file.path, encoding="utf-8-sig", newline="")  # noqa: SIM115 (the with below closes it)
     except OSError as error:
@@ -209,6 +245,7 @@ def _read_csv(file: ExportFile) -> tuple[list[str], list[list[str]], list[int]]:
                     first_line = reader.line_num + 1
                     continue
                 if len(row) != width:
+                    _header_below(file, expected, row, first_line)
                     raise ExportError(
                         f"{file.relative_path} line {first_line}: {len(row)} fields where the header has {width}. "
                         "The file is ragged (an unquoted comma or newline?); re-export it as RFC 4180 CSV."
@@ -217,10 +254,7 @@ def _read_csv(file: ExportFile) -> tuple[list[str], list[list[str]], list[int]]:
                 line_numbers.append(first_line)
                 first_line = reader.line_num + 1
         except UnicodeDecodeError as error:
-            raise ExportError(
-                f"{file.relative_path}: not valid UTF-8 ({error.reason} at byte {error.start}). "
-                "Export the file as UTF-8."
-            ) from error
+            raise ExportError(_not_utf8(file)) from error
         except csv.Error as error:
             raise ExportError(
                 f"{file.relative_path} line {reader.line_num}: unreadable CSV ({error}). "
@@ -229,7 +263,27 @@ def _read_csv(file: ExportFile) -> tuple[list[str], list[list[str]], list[int]]:
     return [name.strip() for name in header], records, line_numbers
 
 
-def _read_xlsx(file: ExportFile) -> tuple[list[str], list[list[str]], list[int]]:
+def _not_utf8(file: ExportFile) -> str:
+    """Where the file stops being UTF-8, and what it probably is (Excel saves CSV as Windows-1252)."""
+    data = file.path.read_bytes()
+    try:
+        data.decode("utf-8")
+        position = len(data)
+    except UnicodeDecodeError as error:
+        position = error.start
+    line = data.count(b"\n", 0, position) + 1
+    try:
+        data.decode("cp1252")
+        guess = "it reads as Windows-1252 (Latin-1), as Excel saves CSV"
+    except UnicodeDecodeError:
+        guess = "its encoding is unknown"
+    return (
+        f"{file.relative_path} line {line}: not valid UTF-8 (byte 0x{data[position]:02X}); {guess}. "
+        "Export the file as UTF-8 (in Excel: CSV UTF-8), or convert it, e.g. iconv -f cp1252 -t utf-8."
+    )
+
+
+def _read_xlsx(file: ExportFile, expected: tuple[str, ...] = ()) -> tuple[list[str], list[list[str]], list[int]]:
     import openpyxl  # only XLSX deliveries pay for the import
 
     try:
@@ -241,11 +295,24 @@ def _read_xlsx(file: ExportFile) -> tuple[list[str], list[list[str]], list[int]]
     try:
         sheet = workbook.worksheets[0]
         rows = sheet.iter_rows(values_only=True)
+        top = list(itertools.islice(rows, HEADER_SEARCH_ROWS + 1))
+        for row_number, cells in enumerate(top[1:], start=2):
+            _header_below(file, expected, [_xlsx_text(cell) for cell in cells], row_number)
+        rows = itertools.chain(top, rows)
         header_cells = next(rows, None)
         if not header_cells or all(cell is None for cell in header_cells):
+            below = next(
+                ((number, cells) for number, cells in enumerate(rows, start=2) if any(c is not None for c in cells)),
+                None,
+            )
+            found = (
+                f"; row {below[0]} is the first with values ({', '.join(_xlsx_text(c) for c in below[1] if c)[:80]})"
+                if below
+                else ""
+            )
             raise ExportError(
-                f"{file.relative_path}: the first sheet has no header in row 1. "
-                "Put the column labels in row 1 of the first sheet."
+                f"{file.relative_path}: the first sheet has no header in row 1{found}. "
+                "Put the column labels in row 1 of the first sheet (delete the rows above them)."
             )
         header = [_xlsx_text(cell).strip() for cell in header_cells]
         while header and header[-1] == "":
@@ -294,13 +361,26 @@ def _check_header(file: ExportFile, entity: Entity, header: list[str]) -> None:
             )
         seen.add(name)
     missing = [name for name in entity.required_columns if name not in seen]
-    if missing:
-        listed = ", ".join(repr(name) for name in missing)
+    if not missing:
+        return
+    if len(header) == 1 and any(separator in header[0] for separator in ";\t|"):
         raise ExportError(
-            f"{file.relative_path}: required column{'s' if len(missing) > 1 else ''} {listed} missing "
-            f"(an {entity.source} {entity.files[0]} export must have {', '.join(entity.required_columns)}). "
-            "Add the column to the export (the header must use the system's own field name) and run again."
+            f"{file.relative_path} line 1: the header is one column, {header[0][:60]!r}…: the file is not "
+            "comma separated (Excel in some locales saves CSV with semicolons). Export it comma separated."
         )
+    listed = ", ".join(repr(name) for name in missing)
+    unknown = [name for name in header if name not in entity.required_columns]
+    hint = (
+        f" The header has {', '.join(repr(name) for name in unknown)}, which the contract does not know: "
+        "was a column renamed?"
+        if unknown
+        else ""
+    )
+    raise ExportError(
+        f"{file.relative_path}: required column{'s' if len(missing) > 1 else ''} {listed} missing "
+        f"(an {entity.source} {entity.files[0]} export must have {', '.join(entity.required_columns)}).{hint} "
+        "Add the column to the export (the header must use the system's own field name) and run again."
+    )
 
 
 def _type_column(values: pa.Array, column: Column) -> tuple[pa.Array, list[int]]:

@@ -250,6 +250,26 @@ def send_reports(data_dir: Path | None, as_of: str | None, dry_run: bool, stream
     return 0
 
 
+def rollback(data_dir: Path | None, stream=None) -> int:
+    """Make the publication before the current one current again (the marts and their Parquet)."""
+    from publishing.publish import rollback_publication
+
+    stream = stream or sys.stdout
+    settings = _settings_for(data_dir)
+    try:
+        with exclusive_data_dir(settings.data_dir, "salesops rollback"):
+            restored, replaced = rollback_publication(settings.warehouse_dir)
+    except (DataDirBusy, RuntimeError) as error:
+        stream.write(f"error: {error}\n")
+        return 1
+    stream.write(
+        f"restored publication {restored} in {settings.published_database} and {settings.warehouse_dir / 'parquet'} "
+        f"(publication {replaced} is kept until the next run publishes). The next `salesops run` publishes again "
+        "from the lake; remove or correct the delivery that caused the bad publication first.\n"
+    )
+    return 0
+
+
 def serve(data_dir: Path | None, exports_dir: Path | None, host: str, port: int) -> int:
     """Replace this process by ``dagster dev`` (UI + daemon) on the persistent instance of the data dir.
 
@@ -330,6 +350,10 @@ def main(argv: list[str] | None = None) -> int:
     sending.add_argument("--dry-run", action="store_true", help="list recipients and attachments, send nothing")
     sending.add_argument("--as-of", help="the pack of this as-of date (default: the newest)")
     _add_data_dir(sending, "where the reports and the raw lake (HR's work emails) live")
+    rolling_back = commands.add_parser(
+        "rollback", help="restore the previous publication of the marts (the one the last run replaced)"
+    )
+    _add_data_dir(rolling_back, "where the warehouse lives")
     args = parser.parse_args(argv)
 
     if args.command == "demo-data":
@@ -338,6 +362,8 @@ def main(argv: list[str] | None = None) -> int:
         return build_reports(args.data_dir)
     if args.command == "send-reports":
         return send_reports(args.data_dir, args.as_of, args.dry_run)
+    if args.command == "rollback":
+        return rollback(args.data_dir)
     if args.command == "serve":
         return serve(args.data_dir, args.exports, args.host, args.port)
     if args.command not in (None, "run"):

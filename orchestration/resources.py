@@ -16,6 +16,8 @@ from typing import Any
 import dagster as dg
 import pydantic
 
+from ingestion.lake import RawLake
+from publishing.publish import repair_publications
 from salesops.data_dir_lock import exclusive_data_dir
 from salesops.settings import Settings
 
@@ -80,5 +82,9 @@ class DataDirLock(dg.ConfigurableResource):
 
     @contextlib.contextmanager
     def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator[DataDirLock]:
-        with exclusive_data_dir(self.settings.value.data_dir, f"Dagster run {context.run_id}"):
+        settings = self.settings.value
+        with exclusive_data_dir(settings.data_dir, f"Dagster run {context.run_id}"):
+            # Holding the lock, this run is the only writer: whatever a killed run left half-done goes first.
+            RawLake(settings.lake_dir).remove_abandoned_landings()
+            repair_publications(settings.warehouse_dir)
             yield self

@@ -23,6 +23,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from ingestion.contracts import ENTITIES, FEEDS_PAY, QUARANTINABLE
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 
@@ -125,11 +127,36 @@ class Settings(_Model):
     )
     smtp: SmtpSettings = Field(default_factory=SmtpSettings, description="The mail server.")
     operations: OperationsSettings = Field(default_factory=OperationsSettings, description="Schedules and reports.")
+    quarantine: tuple[str, ...] = Field(
+        QUARANTINABLE,
+        description="SALESOPS_QUARANTINE: the inputs (source.entity, comma separated, or none) whose rows that "
+        "break a row rule are set aside in the quarantine while the rest of the delivery lands; in any other "
+        "input such a row blocks the run. Default: every input that commissions are not computed from.",
+    )
 
     @field_validator("reporting_currency")
     @classmethod
     def _lower_case(cls, value: str) -> str:
         return value.lower()
+
+    @field_validator("quarantine", mode="before")
+    @classmethod
+    def _quarantinable_inputs(cls, value: Any) -> tuple[str, ...]:
+        if isinstance(value, str):
+            value = (
+                () if value.strip().lower() == "none" else [part.strip() for part in value.split(",") if part.strip()]
+            )
+        keys = tuple(value)
+        unknown = [key for key in keys if key not in {entity.key for entity in ENTITIES}]
+        if unknown:
+            raise ValueError(f"{', '.join(unknown)}: no such input; name inputs as source.entity, e.g. crm.task")
+        paying = [key for key in keys if key in FEEDS_PAY]
+        if paying:
+            raise ValueError(
+                f"{', '.join(paying)}: commissions are computed from this input, so a bad row in it blocks the run "
+                "(setting it aside would change someone's pay); remove it from the list"
+            )
+        return keys
 
     @field_validator("data_dir", "exports_dir")
     @classmethod
@@ -197,6 +224,7 @@ ENVIRONMENT: dict[str, tuple[str, ...]] = {
     "SALESOPS_HEAD_OF_SALES": ("operations", "head_of_sales"),
     "SALESOPS_REPORT_WORKERS": ("operations", "report_workers"),
     "SALESOPS_EMAIL_REPORTS": ("operations", "email_reports"),
+    "SALESOPS_QUARANTINE": ("quarantine",),
 }
 """Each environment variable and the field it sets (an unset or empty variable keeps the default)."""
 

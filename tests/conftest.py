@@ -89,6 +89,18 @@ def months_between(first: dt.date, last: dt.date) -> list[dt.date]:
     return months
 
 
+def run_salesops(exports: Path, data_dir: Path, capsys) -> tuple[int, str]:
+    """`salesops run` in this process on an ephemeral Dagster instance: (exit code, what it printed)."""
+    from orchestration.cli import main
+
+    with pytest.MonkeyPatch.context() as env:  # the CLI exports its settings to the environment for dbt
+        env.setenv("SALESOPS_DATA_DIR", str(data_dir))
+        env.setenv("SALESOPS_EXPORTS_DIR", str(exports))
+        env.delenv("DAGSTER_HOME", raising=False)  # an ephemeral Dagster instance per run
+        code = main(["run", "--exports", str(exports), "--data-dir", str(data_dir)])
+    return code, capsys.readouterr().out
+
+
 def published(data_dir: Path, sql: str) -> list[tuple]:
     """Query the published marts as a BI reader would (read-only)."""
     with duckdb.connect(str(data_dir / "warehouse" / "salesops.duckdb"), read_only=True) as con:

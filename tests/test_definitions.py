@@ -42,11 +42,21 @@ def test_definitions_load_with_lineage_and_blocking_gates():
 
     # The raw gates; the warning-only source_fresh checks are tested below.
     raw_checks = [
-        key for key in graph.asset_check_keys if key.asset_key.path[0] == "raw" and key.name != "source_fresh"
+        key
+        for key in graph.asset_check_keys
+        if key.asset_key.path[0] == "raw"
+        and key.name not in ("source_fresh", "no_rows_quarantined", "columns_as_before")
     ]
     assert len(raw_checks) == len(ENTITIES) + 2  # + comp_plans_valid, quota_holders_known
     for key in raw_checks:
         assert graph.get_check_spec(key).blocking
+    # Every input reports what it set aside and how its columns drifted, as warnings that never block.
+    for name in ("no_rows_quarantined", "columns_as_before"):
+        warnings = [key for key in graph.asset_check_keys if key.name == name]
+        assert {key.asset_key.path[1] + "." + key.asset_key.path[2] for key in warnings} == {
+            input_.key for input_ in ENTITIES
+        }
+        assert not any(graph.get_check_spec(key).blocking for key in warnings)
     dbt_checks = {
         key.name for key in graph.asset_check_keys if key.asset_key == dg.AssetKey(["marts", "fct_opportunities"])
     }

@@ -17,20 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.cli import main
-from tests.conftest import employees, published, read_csv, upserted
+from tests.conftest import employees, published, read_csv, run_salesops, upserted
 
 AS_OF = dt.date(2026, 11, 26)
 D1, D2 = "2026-11-25", "2026-11-26"
-
-
-def run_salesops(exports: Path, data_dir: Path, capsys) -> tuple[int, str]:
-    with pytest.MonkeyPatch.context() as env:  # the CLI exports its settings to the environment for dbt
-        env.setenv("SALESOPS_DATA_DIR", str(data_dir))
-        env.setenv("SALESOPS_EXPORTS_DIR", str(exports))
-        env.delenv("DAGSTER_HOME", raising=False)  # an ephemeral Dagster instance per run
-        code = main(["run", "--exports", str(exports), "--data-dir", str(data_dir)])
-    return code, capsys.readouterr().out
 
 
 def current_records(exports: Path, source: str, filename: str, key: str) -> dict[str, dict]:

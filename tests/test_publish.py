@@ -9,7 +9,7 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from publishing.publish import publish_marts
+from publishing.publish import publish_marts, repair_publications, rollback_publication
 
 REPO = Path(__file__).resolve().parent.parent
 OLDEST_READER = "1.3.2"  # the oldest DuckDB that reads STORAGE_VERSION v1.3.0
@@ -71,8 +71,6 @@ def test_a_reader_keeps_the_previous_publication_and_does_not_block(tmp_path):
         reader.communicate(timeout=30)
     with duckdb.connect(str(warehouse / "salesops.duckdb"), read_only=True) as fresh:
         assert fresh.execute("select count(*) from marts.fct_things").fetchone()[0] == 5
-    with duckdb.connect(str(warehouse / "salesops.previous.duckdb"), read_only=True) as previous:
-        assert previous.execute("select count(*) from marts.fct_things").fetchone()[0] == 3
 
 
 def test_the_published_file_opens_in_duckdb_1x(tmp_path):
@@ -101,3 +99,55 @@ def test_the_published_file_opens_in_duckdb_1x(tmp_path):
         check=True,
     )
     assert completed.stdout.strip() == f"{OLDEST_READER} (4, Decimal('9.00'))"
+
+
+def published_rows(warehouse: Path) -> tuple[int, int]:
+    """Rows of fct_things in the published DuckDB file and in its Parquet."""
+    with duckdb.connect(str(warehouse / "salesops.duckdb"), read_only=True) as reader:
+        in_duckdb = reader.execute("select count(*) from marts.fct_things").fetchone()[0]
+    return in_duckdb, pq.read_table(warehouse / "parquet" / "fct_things" / "data.parquet").num_rows
+
+
+def test_rollback_restores_the_previous_publication_and_a_new_one_keeps_two(tmp_path):
+    warehouse = tmp_path / "warehouse"
+    warehouse.mkdir()
+    build = warehouse / "build.duckdb"
+    publish_marts(build_database(build, 3), warehouse)
+    publish_marts(build_database(build, 5), warehouse)
+    assert published_rows(warehouse) == (5, 5)
+
+    restored, replaced = rollback_publication(warehouse)
+    assert published_rows(warehouse) == (3, 3) and restored < replaced
+    with pytest.raises(RuntimeError, match="the only publication kept"):
+        rollback_publication(warehouse)  # the one before it was the first
+
+    publish_marts(build_database(build, 7), warehouse)
+    assert published_rows(warehouse) == (7, 7)
+    # Kept: the new publication and the one it replaced (3 rows), not the rolled-back one (5 rows).
+    assert len(list((warehouse / "publications").iterdir())) == 2
+    rollback_publication(warehouse)
+    assert published_rows(warehouse) == (3, 3)
+
+
+def test_leftovers_of_a_killed_publish_are_repaired(tmp_path):
+    warehouse = tmp_path / "warehouse"
+    warehouse.mkdir()
+    build = warehouse / "build.duckdb"
+    publish_marts(build_database(build, 3), warehouse)
+    current = (warehouse / "parquet").resolve().parent
+    # Killed while writing a publication, and killed between its two renames (parquet/ already switched):
+    unfinished = warehouse / "publications" / "29991231T000000-unfinish"
+    (unfinished / "parquet").mkdir(parents=True)
+    (unfinished / ".incoming-salesops.duckdb").write_bytes(b"half")
+    switched = warehouse / "publications" / "29991231T000001-switched"
+    (switched / "parquet" / "fct_things").mkdir(parents=True)
+    (switched / "salesops.duckdb").write_bytes(b"complete but not current")
+    (warehouse / "parquet").unlink()
+    (warehouse / "parquet").symlink_to(Path("publications") / switched.name / "parquet")
+    (warehouse / ".parquet-0123").symlink_to("nowhere")
+
+    repair_publications(warehouse)
+
+    assert not unfinished.exists() and not (warehouse / ".parquet-0123").is_symlink()
+    assert (warehouse / "parquet").resolve().parent == current  # parquet/ follows the DuckDB file again
+    assert published_rows(warehouse) == (3, 3)

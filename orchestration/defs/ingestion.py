@@ -2,7 +2,9 @@
 
 Each asset carries a blocking check: the GX suite of its new batches (plus the
 values that did not parse). A failure lands nothing, blocks everything
-downstream, and names the file, line and column in the check's metadata.
+downstream, and names the file, line and column in the check's metadata. In
+an input the ``quarantine`` setting names, rows breaking a row rule are set
+aside instead; a second, non-blocking check warns with their count per rule.
 """
 
 import dagster as dg
@@ -15,6 +17,8 @@ from ingestion.references import quotas_for_unknown_people
 from orchestration.resources import DataDirLock, SettingsResource
 
 CHECK_NAME = "raw_batch_valid"
+QUARANTINE_CHECK = "no_rows_quarantined"
+DRIFT_CHECK = "columns_as_before"
 COMP_PLANS_CHECK = "comp_plans_valid"
 QUOTA_PEOPLE_CHECK = "quota_holders_known"
 
@@ -56,6 +60,49 @@ def _check_result(outcome: EntityIngestion) -> dg.AssetCheckResult:
     )
 
 
+def _quarantine_check(outcome: EntityIngestion, quarantine: bool) -> dg.AssetCheckResult:
+    by_rule = outcome.rows_quarantined
+    rows = sum(quarantined.rows for quarantined in outcome.quarantined)
+    metadata: dict = {"quarantine_allowed": quarantine, "rows_quarantined": rows}
+    if by_rule:
+        metadata["rows_by_rule"] = dg.MetadataValue.json(by_rule)
+    return dg.AssetCheckResult(
+        check_name=QUARANTINE_CHECK,
+        passed=not by_rule,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata=metadata,
+        description=None
+        if not by_rule
+        else f"{rows} row(s) set aside in the quarantine ("
+        + "; ".join(f"{rule}: {count}" for rule, count in sorted(by_rule.items()))
+        + "); the rest landed. See marts.rpt_quarantined_rows for file, line and values; "
+        "correct them in a later delivery.",
+    )
+
+
+def _drift_check(outcome: EntityIngestion) -> dg.AssetCheckResult:
+    metadata: dict = {"deliveries_compared": len(outcome.batches), "deliveries_with_drift": len(outcome.drift)}
+    if outcome.drift:
+        metadata["drift"] = dg.MetadataValue.json(
+            [
+                {
+                    "file": drift.file,
+                    "compared_with": drift.previous_file,
+                    "new_columns": list(drift.new_columns),
+                    "missing_columns": list(drift.missing_columns),
+                }
+                for drift in outcome.drift
+            ]
+        )
+    return dg.AssetCheckResult(
+        check_name=DRIFT_CHECK,
+        passed=not outcome.drift,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata=metadata,
+        description="; ".join(drift.describe() for drift in outcome.drift) or None,
+    )
+
+
 def build_raw_asset(entity: Entity) -> dg.AssetsDefinition:
     key = raw_asset_key(entity)
 
@@ -72,17 +119,39 @@ def build_raw_asset(entity: Entity) -> dg.AssetsDefinition:
                 blocking=True,
                 description="Great Expectations suite from the input contract on every new delivery: "
                 "columns, ids unique and not null, domains, ranges, dates parseable and plausible.",
-            )
+            ),
+            dg.AssetCheckSpec(
+                name=DRIFT_CHECK,
+                asset=key,
+                description="Warns (never blocks) when a new delivery has columns the one before it had not, or "
+                "lacks some it had (beyond the contract's, whose absence blocks): new columns are kept in the lake.",
+            ),
+            dg.AssetCheckSpec(
+                name=QUARANTINE_CHECK,
+                asset=key,
+                description="Warns (never blocks) when rows of a new delivery were set aside in the quarantine "
+                "(only inputs the quarantine setting names; never an input commissions are computed from).",
+            ),
         ],
     )
     def raw_entity(context: dg.AssetExecutionContext, settings: SettingsResource, data_dir_lock: DataDirLock):
         settings = settings.value
+        quarantine = entity.key in settings.quarantine
         try:
-            outcome = ingest_entity(entity, settings.exports_dir, settings.lake_dir, settings.stage_names)
+            outcome = ingest_entity(
+                entity,
+                settings.exports_dir,
+                settings.lake_dir,
+                settings.stage_names,
+                quarantine=quarantine,
+                run_id=context.run.run_id,
+            )
         except ExportError as error:
             raise dg.Failure(description=str(error)) from error
         check = _check_result(outcome)
         yield check
+        yield _quarantine_check(outcome, quarantine)
+        yield _drift_check(outcome)
         if not check.passed:
             summary = "; ".join(
                 f"{validation.file}: " + "; ".join(failure.describe() for failure in validation.failures)
@@ -102,6 +171,7 @@ def build_raw_asset(entity: Entity) -> dg.AssetsDefinition:
                 "deliveries_landed": [batch.file.delivery for batch in outcome.batches],
                 "deliveries_already_loaded": len(outcome.unchanged),
                 "rows_landed": outcome.rows_landed,
+                "rows_quarantined": sum(quarantined.rows for quarantined in outcome.quarantined),
                 "lake_path": dg.MetadataValue.path(str(settings.lake_dir / "raw" / entity.source / entity.name)),
             },
         )

@@ -18,6 +18,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
 from orchestration.resources import DataDirLock, SettingsResource
+from salesops.faults import pause_point
 from salesops.settings import DBT_PROJECT_DIR, Settings, load_settings
 
 DBT_EXECUTABLE = Path(sys.executable).with_name("dbt")
@@ -33,6 +34,10 @@ class SalesopsTranslator(DagsterDbtTranslator):
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         return dbt_resource_props["config"].get("schema")
+
+
+DBT_PAUSE_AFTER_EVENTS = 10
+"""The fault-injection point ``dbt`` is reached once dbt has reported this many results (salesops/faults.py)."""
 
 
 def dbt_environment(settings: Settings) -> dict[str, str]:
@@ -130,9 +135,13 @@ def dbt_models() -> dg.AssetsDefinition:
         settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
         with environment_for_dbt(settings):
             # A target folder per data dir keeps dbt's partial-parse state between runs.
-            yield from dbt.cli(
+            events = dbt.cli(
                 dbt_build_args(settings), context=context, target_path=settings.data_dir / "dbt-target"
             ).stream()
+            for count, event in enumerate(events, start=1):
+                yield event
+                if count == DBT_PAUSE_AFTER_EVENTS:
+                    pause_point("dbt")
 
     return salesops_dbt_models
 
