@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from functools import cache
+from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
@@ -78,6 +80,8 @@ class BatchValidation:
     rows: int
     evaluated: int
     failures: list[Failure]
+    gx_result: dict = field(default_factory=dict)
+    """Great Expectations' own validation result (JSON), kept with the run's check results."""
 
     @property
     def passed(self) -> bool:
@@ -204,7 +208,21 @@ def validate_batch(batch: RawBatch, stage_names: tuple[str, ...], every_failing_
         failures.append(
             Failure(config.type, column, unexpected_count, samples, _rule(config.type, config.kwargs), lines)
         )
-    return BatchValidation(batch.file.relative_path, batch.rows, len(result.results), failures)
+    return BatchValidation(batch.file.relative_path, batch.rows, len(result.results), failures, result.to_json_dict())
+
+
+def write_validations(directory: Path, entity: Entity, validations: list[BatchValidation]) -> list[Path]:
+    """Keep each validation as a JSON file: ours (failures with their lines' samples) and GX's own result."""
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for validation in validations:
+        path = directory / f"{entity.key}--{validation.file.replace('/', '--')}.json"
+        summary = {key: value for key, value in asdict(validation).items() if key != "gx_result"}
+        summary["passed"] = validation.passed
+        document = {"salesops": summary, "great_expectations": validation.gx_result}
+        path.write_text(json.dumps(document, indent=1, default=str), encoding="utf-8")
+        written.append(path)
+    return written
 
 
 def _plain(value):

@@ -1,4 +1,5 @@
-"""Checks across inputs: planning rows must name people HR knows."""
+"""Checks across rows and inputs: planning rows must name people HR knows; HR's reporting line and work
+emails must each lead to one person (reports are scoped by the first and sent to the second)."""
 
 from __future__ import annotations
 
@@ -44,3 +45,66 @@ def quotas_for_unknown_people(lake_dir: Path) -> list[UnknownPerson]:
     """
     with duckdb.connect() as con:
         return [UnknownPerson(*row) for row in con.execute(sql).fetchall()]
+
+
+@dataclass(frozen=True)
+class PeopleProblem:
+    """A cycle in HR's reporting line, or one work email on two active people."""
+
+    kind: str
+    detail: str
+
+    def describe(self) -> str:
+        return f"{self.kind}: {self.detail}"
+
+
+def hr_people_problems(lake_dir: Path) -> list[PeopleProblem]:
+    """Among HR's current records (each person's latest delivery): Supervisor EID loops, and work emails
+    shared by two active people. Either would show or send one person's report and pay to another."""
+    sql = f"""
+        with latest as (
+            select *, row_number() over (
+                partition by trim("Employee #") order by _delivery desc, _line_number desc
+            ) as recency
+            from {_raw(lake_dir, "hr", "employee")}
+        )
+        select trim("Employee #"), nullif(trim("Supervisor EID"), ''), lower(trim("Work Email")),
+            coalesce("Employment Status", '') <> 'Terminated'
+                and ("Termination Date" is null or "Termination Date" > cast(max(_delivery) over () as date)),
+            _file, _line_number
+        from latest
+        where recency = 1 and "Employee #" is not null
+        order by 1
+    """
+    with duckdb.connect() as con:
+        rows = con.execute(sql).fetchall()
+    where = {number: f"{file} line {line}" for number, _, _, _, file, line in rows}
+    supervisor = {number: boss for number, boss, *_ in rows}
+    problems, reported = [], set()
+    for start in supervisor:
+        chain, person = [], start
+        while person in supervisor and person not in chain:
+            chain.append(person)
+            person = supervisor[person]
+        if person in chain and person not in reported:
+            loop = chain[chain.index(person) :]
+            reported.update(loop)
+            problems.append(
+                PeopleProblem(
+                    "Supervisor EID loop",
+                    " → ".join([*loop, person]) + " (" + "; ".join(where[number] for number in loop) + ")",
+                )
+            )
+    by_email: dict[str, list[str]] = {}
+    for number, _, email, active, _, _ in rows:
+        if email and active:
+            by_email.setdefault(email, []).append(number)
+    for email, numbers in sorted(by_email.items()):
+        if len(numbers) > 1:
+            problems.append(
+                PeopleProblem(
+                    "one work email on several active people",
+                    f"{email!r} on " + ", ".join(f"{number} ({where[number]})" for number in numbers),
+                )
+            )
+    return problems

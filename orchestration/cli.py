@@ -95,7 +95,23 @@ def run_pipeline(exports_dir: Path, data_dir: Path, stream=None) -> int:
         raise_on_error=False,
         run_config={"loggers": {"salesops_progress": {}, "console": {"config": {"log_level": "CRITICAL"}}}},
     )
+    _log_run(instance, result, settings)
     return _summarize(result, settings, time.monotonic() - started, stream)
+
+
+def _log_run(instance, result, settings: Settings) -> None:
+    """The run's final record in the run log (its publish step logged it as published, if it got there)."""
+    import duckdb
+
+    from orchestration.run_log import run_record
+    from publishing.run_log import append_run
+
+    as_of = None
+    if result.success:
+        with duckdb.connect(str(settings.published_database), read_only=True) as reader:
+            (as_of,) = reader.execute("select max(as_of_date) from marts.rpt_deliveries").fetchone()
+    status = "succeeded" if result.success else "failed"
+    append_run(settings.runs_dir, run_record(instance, result.run_id, status, settings, as_of))
 
 
 def _summarize(result, settings, seconds: float, stream) -> int:
@@ -154,8 +170,10 @@ def _summarize(result, settings, seconds: float, stream) -> int:
                     f"<delivery>/), so {WITHOUT_SOURCE[source]}.\n"
                 )
         stream.write(f"\n  DuckDB:  {published}\n  Parquet: {settings.warehouse_dir / 'parquet'}\n")
+        stream.write(f"  Checks:  {settings.runs_dir / result.run_id} (run log: ops.runs)\n")
         stream.write(_reports_summary(result))
         return 0
+    stream.write(f"\n  Checks: {settings.runs_dir / result.run_id}\n")
     stream.write(
         f"\nrun failed after {seconds:.1f}s: nothing was published"
         + (f"; readers still see the last good publication in {published}" if published.exists() else "")

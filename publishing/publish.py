@@ -24,12 +24,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from salesops.faults import pause_point
 
 PUBLISHED_SCHEMA = "marts"
 DATABASE = "salesops.duckdb"
 PUBLICATIONS = "publications"
+RUNS = "ops.runs"
+"""The run log as of the publication (publishing/run_log.py)."""
 STAMP = "ops.publication"
 """A one-row table in every published file: its publication id (its folder) and when it was published."""
 READER_STORAGE_VERSION = "v1.3.0"
@@ -52,8 +55,9 @@ def _sql_string(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def publish_marts(build_database: Path, warehouse_dir: Path) -> Publication:
-    """Copy schema ``marts`` of the build database to ``salesops.duckdb`` and ``parquet/``."""
+def publish_marts(build_database: Path, warehouse_dir: Path, runs: pa.Table | None = None) -> Publication:
+    """Copy schema ``marts`` of the build database to ``salesops.duckdb`` and ``parquet/``; ``runs`` (the run
+    log, publishing/run_log.py) becomes ``ops.runs`` beside the publication's stamp."""
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     published_at = now.replace(microsecond=0)
     # Ids sort in publication order (rollback takes the one before the current), to the microsecond.
@@ -98,6 +102,10 @@ def publish_marts(build_database: Path, warehouse_dir: Path) -> Publication:
                 f"create table publication.{STAMP} as select ? as publication_id, ? as published_at",
                 [publication_id, published_at],
             )
+            if runs is not None:
+                build.register("run_log", runs)
+                build.execute(f"create table publication.{RUNS} as select * from run_log")
+                build.unregister("run_log")
             build.execute("use memory")
             build.execute("detach publication")
             build.execute("detach build")

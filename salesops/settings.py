@@ -185,6 +185,11 @@ class Settings(_Model):
         return self.data_dir / "reports"
 
     @property
+    def runs_dir(self) -> Path:
+        """The run log and each run's check results (``<run id>/validations/``)."""
+        return self.data_dir / "runs"
+
+    @property
     def dagster_home(self) -> Path:
         return self.data_dir / "dagster"
 

@@ -22,6 +22,7 @@ import pytest
 from ingestion.contracts import entity
 from ingestion.ingest import ingest_entity
 from ingestion.readers import ExportError
+from ingestion.references import hr_people_problems
 from salesops.settings import load_settings
 from tests.conftest import OPPORTUNITY_HEADER, run_salesops
 
@@ -360,7 +361,8 @@ def test_each_bad_input_has_its_exact_outcome(case, tmp_path):
 def test_the_docs_list_every_case():
     table = DOCS.read_text(encoding="utf-8")
     listed = set(re.findall(r"^\| `([a-z0-9_]+)` \|", table, flags=re.MULTILINE))
-    assert {case.id for case in CASES} <= listed
+    hr_cases = {"hr_hierarchy_cycle", "hr_two_active_people_one_email", "hr_email_reused_after_a_leaver"}
+    assert {case.id for case in CASES} | hr_cases <= listed
 
 
 # End to end: the blocking opportunity cases through `salesops run` on a copy of the demo data dir.
@@ -439,3 +441,57 @@ def test_a_quarantined_row_is_published_with_its_line_and_the_run_warns(pipeline
             "-250.00",
         )
     ]
+
+
+EMPLOYEE_FIELDS = [column.name for column in entity("hr.employee").columns]
+
+
+def employee(number: str, supervisor: str, email: str, status: str = "Full-Time", terminated: str = "") -> dict:
+    return dict.fromkeys(EMPLOYEE_FIELDS, "") | {
+        "Employee #": number,
+        "First Name": f"Person {number}",
+        "Last Name": "Test",
+        "Work Email": email,
+        "Supervisor EID": supervisor,
+        "Hire Date": "2025-01-06",
+        "Termination Date": terminated,
+        "Employment Status": status,
+        "Pay Rate": "90,000.00 USD",
+        "Pay Per": "Year",
+    }
+
+
+@pytest.mark.parametrize(
+    ("case", "people", "expected"),
+    [
+        (
+            "hr_hierarchy_cycle",
+            [employee("1", "", "a@x.test"), employee("2", "3", "b@x.test"), employee("3", "2", "c@x.test")],
+            ["Supervisor EID loop: 2 → 3 → 2 (hr/2026-11-25/employees.csv line 3; hr/2026-11-25/employees.csv line 4)"],
+        ),
+        (
+            "hr_two_active_people_one_email",
+            [employee("1", "", "a@x.test"), employee("2", "1", "B@x.test"), employee("3", "1", " b@x.test")],
+            [
+                "one work email on several active people: 'b@x.test' on 2 (hr/2026-11-25/employees.csv line 3), "
+                "3 (hr/2026-11-25/employees.csv line 4)"
+            ],
+        ),
+        (
+            "hr_email_reused_after_a_leaver",
+            [
+                employee("1", "", "a@x.test"),
+                employee("2", "1", "b@x.test", "Terminated", "2026-06-30"),
+                employee("3", "1", "b@x.test"),
+            ],
+            [],
+        ),
+    ],
+)
+def test_hr_people_problems_block_with_the_people_and_lines(case, people, expected, tmp_path):
+    exports, lake = tmp_path / "exports", tmp_path / "lake"
+    path = exports / "hr" / D1 / "employees.csv"
+    path.parent.mkdir(parents=True)
+    path.write_text(csv_text(people, EMPLOYEE_FIELDS), encoding="utf-8")
+    assert ingest_entity(entity("hr.employee"), exports, lake, STAGES, NOW).passed
+    assert [problem.describe() for problem in hr_people_problems(lake)] == expected

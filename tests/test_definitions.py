@@ -47,7 +47,7 @@ def test_definitions_load_with_lineage_and_blocking_gates():
         if key.asset_key.path[0] == "raw"
         and key.name not in ("source_fresh", "no_rows_quarantined", "columns_as_before")
     ]
-    assert len(raw_checks) == len(ENTITIES) + 2  # + comp_plans_valid, quota_holders_known
+    assert len(raw_checks) == len(ENTITIES) + 3  # + comp_plans_valid, quota_holders_known, hr_people_distinct
     for key in raw_checks:
         assert graph.get_check_spec(key).blocking
     # Every input reports what it set aside and how its columns drifted, as warnings that never block.

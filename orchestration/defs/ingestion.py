@@ -12,8 +12,9 @@ import dagster as dg
 from ingestion.comp_plans import COMP_PLAN_TABLES
 from ingestion.contracts import ENTITIES, Entity, entity
 from ingestion.ingest import EntityIngestion, ingest_comp_plans, ingest_entity
+from ingestion.quality import write_validations
 from ingestion.readers import ExportError
-from ingestion.references import quotas_for_unknown_people
+from ingestion.references import hr_people_problems, quotas_for_unknown_people
 from orchestration.resources import DataDirLock, SettingsResource
 
 CHECK_NAME = "raw_batch_valid"
@@ -21,6 +22,7 @@ QUARANTINE_CHECK = "no_rows_quarantined"
 DRIFT_CHECK = "columns_as_before"
 COMP_PLANS_CHECK = "comp_plans_valid"
 QUOTA_PEOPLE_CHECK = "quota_holders_known"
+HR_PEOPLE_CHECK = "hr_people_distinct"
 
 
 def raw_asset_key(entity: Entity) -> dg.AssetKey:
@@ -148,6 +150,7 @@ def build_raw_asset(entity: Entity) -> dg.AssetsDefinition:
             )
         except ExportError as error:
             raise dg.Failure(description=str(error)) from error
+        write_validations(settings.runs_dir / context.run.run_id / "validations", entity, outcome.validations)
         check = _check_result(outcome)
         yield check
         yield _quarantine_check(outcome, quarantine)
@@ -229,10 +232,10 @@ def build_comp_plans_asset() -> dg.AssetsDefinition:
             metadata={"deliveries_landed": sorted(outcome.landed), "deliveries_already_loaded": len(outcome.unchanged)},
         )
         for key in keys:
-            yield dg.MaterializeResult(
-                asset_key=key,
-                metadata={"rows_landed": sum(rows[key.path[-1]] for rows in outcome.landed.values())},
-            )
+            metadata = {"rows_landed": sum(rows[key.path[-1]] for rows in outcome.landed.values())}
+            if key == keys[0]:  # the file's deliveries, once (the run log counts them)
+                metadata["deliveries_landed"] = sorted(outcome.landed)
+            yield dg.MaterializeResult(asset_key=key, metadata=metadata)
 
     return raw_comp_plans
 
@@ -259,5 +262,28 @@ def quota_holders_known(settings: SettingsResource) -> dg.AssetCheckResult:
             + ". Add the person to the HR export or deliver corrected quotas in a new delivery."
         )
         if unknown
+        else None,
+    )
+
+
+@dg.asset_check(
+    asset=raw_asset_key(entity("hr.employee")),
+    name=HR_PEOPLE_CHECK,
+    blocking=True,
+    description="HR's current records: no loop in Supervisor EID, and no work email on two active people "
+    "(reports are scoped by the reporting line and emailed to the work email).",
+)
+def hr_people_distinct(settings: SettingsResource) -> dg.AssetCheckResult:
+    problems = hr_people_problems(settings.value.lake_dir)
+    return dg.AssetCheckResult(
+        passed=not problems,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={
+            "problems": len(problems),
+            "details": dg.MetadataValue.md("\n".join(f"- {problem.describe()}" for problem in problems) or "none"),
+        },
+        description="; ".join(problem.describe() for problem in problems[:5])
+        + ". Correct the HR export and deliver it again in a new delivery folder."
+        if problems
         else None,
     )

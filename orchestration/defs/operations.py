@@ -23,7 +23,9 @@ from ingestion.contracts import SOURCES, entity
 from ingestion.lake import RawLake
 from orchestration.defs.ingestion import raw_asset_key
 from orchestration.resources import SettingsResource
+from orchestration.run_log import run_record
 from publishing.mail import compose, send
+from publishing.run_log import append_run
 from salesops.settings import OperationsSettings, Settings
 
 if TYPE_CHECKING:  # what dg.define_asset_job returns; Dagster does not export the class
@@ -285,6 +287,8 @@ def build_failure_alert_sensor() -> dg.SensorDefinition:
         settings = settings.value
         recipient = settings.operations.alert_email
         run_id = context.dagster_run.run_id
+        # Runs started by the daemon have no CLI to log their end: the failure is logged here.
+        append_run(settings.runs_dir, run_record(context.instance, run_id, "failed", settings))
         if not recipient:
             context.log.warning(
                 f"Run {run_id} failed, and no alert was sent: set SALESOPS_ALERT_EMAIL (and SALESOPS_SMTP_HOST) "
