@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import html
 import json
 import os
 from dataclasses import asdict, dataclass, field
@@ -222,7 +223,35 @@ def write_validations(directory: Path, entity: Entity, validations: list[BatchVa
         document = {"salesops": summary, "great_expectations": validation.gx_result}
         path.write_text(json.dumps(document, indent=1, default=str), encoding="utf-8")
         written.append(path)
+    if written:
+        write_validations_page(directory)
     return written
+
+
+def write_validations_page(directory: Path) -> Path:
+    """``index.html`` over every validation kept in the folder: a plain page that opens offline."""
+    rows = []
+    for path in sorted(directory.glob("*.json")):
+        summary = json.loads(path.read_text(encoding="utf-8"))["salesops"]
+        failures = "".join(f"<li>{html.escape(Failure(**failure).describe())}</li>" for failure in summary["failures"])
+        rows.append(
+            f"<tr><td>{html.escape(summary['file'])}</td><td>{summary['rows']:,}</td><td>{summary['evaluated']}</td>"
+            f"<td class={'pass' if summary['passed'] else 'fail'}>{'passed' if summary['passed'] else 'failed'}</td>"
+            f"<td><ul>{failures}</ul></td><td><a href='{html.escape(path.name)}'>JSON</a></td></tr>"
+        )
+    page = directory / "index.html"
+    page.write_text(
+        "<!DOCTYPE html><html lang=en><head><meta charset=utf-8><title>salesops: validations of the run</title>"
+        "<style>body{font-family:sans-serif;margin:2em}td,th{border-bottom:1px solid #ddd;padding:4px 8px;"
+        "text-align:left;vertical-align:top}.pass{color:#14532d}.fail{color:#7f1d1d;font-weight:bold}</style>"
+        "</head><body><h1>Validations of the new deliveries</h1>"
+        "<p>Great Expectations suites from the input contract; each row links the full result (ours and GX's).</p>"
+        "<table><tr><th>file</th><th>rows</th><th>expectations</th><th>result</th><th>failures</th><th></th></tr>"
+        + "".join(rows)
+        + "</table></body></html>",
+        encoding="utf-8",
+    )
+    return page
 
 
 def _plain(value):

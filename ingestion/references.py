@@ -108,3 +108,60 @@ def hr_people_problems(lake_dir: Path) -> list[PeopleProblem]:
                 )
             )
     return problems
+
+
+@dataclass(frozen=True)
+class Suspicious:
+    """Records that are legal but probably wrong: how many, and a few of them by file and line."""
+
+    what: str
+    count: int
+    samples: list[str]
+
+    def describe(self) -> str:
+        return f"{self.count} {self.what} (e.g. {'; '.join(self.samples)})"
+
+
+def _current(lake_dir: Path, source: str, name: str, deleted_flag: bool = True) -> str:
+    """Each record's latest delivery, deletions (IsDeleted) left out."""
+    live = 'where recency = 1 and coalesce("IsDeleted", false) = false' if deleted_flag else "where recency = 1"
+    return f"""(
+        select * from (
+            select *, row_number() over (partition by "Id" order by _delivery desc, _line_number desc) as recency
+            from {_raw(lake_dir, source, name)}
+        ) {live}
+    )"""
+
+
+SUSPICIOUS_SAMPLES = 3
+
+
+def suspicious_crm_records(lake_dir: Path) -> list[Suspicious]:
+    """CRM references that lead nowhere, and deals closing before they were created."""
+    opportunities = _current(lake_dir, "crm", "opportunity")
+    queries = {
+        "opportunities name an account that no Account export has": f"""
+            select _file, _line_number, "AccountId" from {opportunities}
+            where "AccountId" is not null
+                and "AccountId" not in (select "Id" from {_current(lake_dir, "crm", "account")})""",
+        "opportunities are owned by a user that no User export has (credited to no one)": f"""
+            select _file, _line_number, "OwnerId" from {opportunities}
+            where "OwnerId" is not null
+                and "OwnerId" not in (select "Id" from {_current(lake_dir, "crm", "user", deleted_flag=False)})""",
+        "opportunity splits point at an opportunity that no Opportunity export has": f"""
+            select _file, _line_number, "OpportunityId" from {_current(lake_dir, "crm", "opportunity_split")}
+            where "OpportunityId" not in (select "Id" from {opportunities})""",
+        "opportunities close before they were created": f"""
+            select _file, _line_number,
+                cast("CloseDate" as varchar) || ' < ' || cast(cast("CreatedDate" as date) as varchar)
+            from {opportunities}
+            where "CloseDate" < cast("CreatedDate" as date)""",
+    }
+    found = []
+    with duckdb.connect() as con:
+        for what, sql in queries.items():
+            rows = con.execute(f"select * from ({sql}) order by 1, 2").fetchall()
+            if rows:
+                samples = [f"{file} line {line}: {value!r}" for file, line, value in rows[:SUSPICIOUS_SAMPLES]]
+                found.append(Suspicious(what, len(rows), samples))
+    return found

@@ -170,16 +170,22 @@ def _summarize(result, settings, seconds: float, stream) -> int:
                     f"<delivery>/), so {WITHOUT_SOURCE[source]}.\n"
                 )
         stream.write(f"\n  DuckDB:  {published}\n  Parquet: {settings.warehouse_dir / 'parquet'}\n")
-        stream.write(f"  Checks:  {settings.runs_dir / result.run_id} (run log: ops.runs)\n")
+        stream.write(_validations_line(settings, result.run_id))
         stream.write(_reports_summary(result))
         return 0
-    stream.write(f"\n  Checks: {settings.runs_dir / result.run_id}\n")
+    stream.write("\n" + _validations_line(settings, result.run_id))
     stream.write(
         f"\nrun failed after {seconds:.1f}s: nothing was published"
         + (f"; readers still see the last good publication in {published}" if published.exists() else "")
         + ".\n"
     )
     return 1
+
+
+def _validations_line(settings: Settings, run_id: str) -> str:
+    """Where this run's validations of new deliveries are (none when nothing new arrived)."""
+    page = settings.runs_dir / run_id / "validations" / "index.html"
+    return f"  Validations: {page}\n" if page.exists() else ""
 
 
 def _settings_for(data_dir: Path | None, exports_dir: Path | None = None) -> Settings:

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import dagster as dg
 
-from orchestration.defs.ingestion import build_comp_plans_asset, hr_people_distinct, quota_holders_known, raw_assets
+from orchestration.defs.ingestion import (
+    build_comp_plans_asset,
+    crm_references_resolve,
+    hr_people_distinct,
+    quota_holders_known,
+    raw_assets,
+)
 from orchestration.defs.operations import (
     build_arrival_sensor,
     build_failure_alert_sensor,
@@ -44,7 +50,13 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             build_report_pack_asset(),
             build_report_emails_asset(),
         ],
-        asset_checks=[quota_holders_known, hr_people_distinct, open_deals_have_amounts, *freshness_checks()],
+        asset_checks=[
+            quota_holders_known,
+            hr_people_distinct,
+            crm_references_resolve,
+            open_deals_have_amounts,
+            *freshness_checks(),
+        ],
         jobs=[pipeline, send_reports],
         schedules=[build_nightly_schedule(pipeline, settings.operations)],
         sensors=[build_arrival_sensor(pipeline), build_failure_alert_sensor()],

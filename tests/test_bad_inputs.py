@@ -12,6 +12,7 @@ import hashlib
 import io
 import re
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,7 +23,7 @@ import pytest
 from ingestion.contracts import entity
 from ingestion.ingest import ingest_entity
 from ingestion.readers import ExportError
-from ingestion.references import hr_people_problems
+from ingestion.references import hr_people_problems, suspicious_crm_records
 from salesops.settings import load_settings
 from tests.conftest import OPPORTUNITY_HEADER, run_salesops
 
@@ -365,11 +366,64 @@ def test_the_docs_list_every_case():
     assert {case.id for case in CASES} | hr_cases <= listed
 
 
-# End to end: the blocking opportunity cases through `salesops run` on a copy of the demo data dir.
-BLOCKING_RUN_CASES = [
-    case
-    for case in CASES
-    if case.outcome == "blocks" and case.input_key == "crm.opportunity" and len(case.deliveries) == 1
+# End to end: blocking cases through `salesops run` on a copy of the demo data dir (its deliveries are
+# 2026-11-25 and 2026-11-26): exit code 1, the message, the publication byte for byte as it was.
+@dataclass(frozen=True)
+class RunCase:
+    id: str
+    path: str
+    content: Callable[[Path], bytes]
+    """The delivered file's bytes, given the demo's exports folder."""
+    message: str
+    lands: bool = False
+    """Whether the delivery lands before its check blocks (checks across inputs run on the lake)."""
+
+
+def _hierarchy_loop(exports: Path) -> bytes:
+    with open(exports / "hr" / D2 / "employees.csv", encoding="utf-8-sig", newline="") as handle:
+        first, second = list(csv.DictReader(handle))[:2]
+    first["Supervisor EID"], second["Supervisor EID"] = second["Employee #"], first["Employee #"]
+    return csv_text([first, second]).encode("utf-8")
+
+
+RUN_CASES = [
+    *(
+        RunCase(
+            case.id,
+            "crm/2026-11-28/Opportunity.csv",
+            lambda _, case=case: next(iter(case.deliveries.values())),
+            # The case's message with this delivery's date (in the file's path and the plausible-date horizon).
+            case.message.lstrip("^").replace("11-25", "11-28"),
+        )
+        for case in CASES
+        if case.outcome == "blocks" and case.input_key == "crm.opportunity" and len(case.deliveries) == 1
+    ),
+    RunCase(
+        "delivery_older_than_one_loaded",
+        "crm/2026-11-20/Opportunity.csv",
+        lambda _: GOOD,
+        r"crm/2026-11-20/Opportunity\.csv: delivery '2026-11-20' of crm\.opportunity sorts before '2026-11-26'",
+    ),
+    RunCase(
+        "old_delivery_sent_again",
+        "crm/2026-11-28/Opportunity.csv",
+        lambda exports: (exports / "crm" / D1 / "Opportunity.csv").read_bytes(),
+        r"crm/2026-11-28/Opportunity\.csv: the same file as crm/2026-11-25/Opportunity\.csv",
+    ),
+    RunCase(
+        "xlsx_header_on_row_3",
+        "planning/2026-11-28/quotas.xlsx",
+        lambda _: quotas_xlsx_with_a_title(),
+        r"planning/2026-11-28/quotas\.xlsx: the header is on row 3",
+    ),
+    # Last: its delivery lands (the check runs on the lake), and it blocks every run until corrected.
+    RunCase(
+        "hr_hierarchy_cycle",
+        "hr/2026-11-28/employees.csv",
+        _hierarchy_loop,
+        r"hr_people_distinct: Supervisor EID loop: .*hr/2026-11-28/employees\.csv line 2",
+        lands=True,
+    ),
 ]
 
 
@@ -382,26 +436,26 @@ def published_copy(pipeline, tmp_path_factory):
     return root / "exports", root / "data"
 
 
-@pytest.mark.parametrize("case", BLOCKING_RUN_CASES, ids=lambda case: case.id)
+@pytest.mark.parametrize("case", RUN_CASES, ids=lambda case: case.id)
 def test_a_blocking_input_fails_the_run_and_leaves_the_publication_byte_identical(case, published_copy, capsys):
     exports, data_dir = published_copy
     published = data_dir / "warehouse" / "salesops.duckdb"
     digest = hashlib.sha256(published.read_bytes()).hexdigest()
-    delivery = "2026-11-28"  # after the demo's deliveries
-    path = exports / "crm" / delivery / "Opportunity.csv"
+    path = exports / case.path
+    content = case.content(exports)
     path.parent.mkdir()
-    path.write_bytes(next(iter(case.deliveries.values())))
+    path.write_bytes(content)
     try:
         code, output = run_salesops(exports, data_dir, capsys)
     finally:
         shutil.rmtree(path.parent)
     assert code == 1
-    # The case's message with this delivery's date (in the file's path and in the plausible-date horizon).
-    expected = case.message.lstrip("^").replace("11-25", "11-28")
-    assert re.search(expected, output), output
+    assert re.search(case.message, output), output
     assert "nothing was published" in output
     assert hashlib.sha256(published.read_bytes()).hexdigest() == digest
-    assert not (data_dir / "lake" / "raw" / "crm" / "opportunity" / f"delivery={delivery}").exists()
+    source, delivery = path.relative_to(exports).parts[:2]
+    landed = list((data_dir / "lake" / "raw" / source).glob(f"*/delivery={delivery}"))
+    assert bool(landed) == case.lands
 
 
 def test_a_quarantined_row_is_published_with_its_line_and_the_run_warns(pipeline, tmp_path, capsys):
@@ -495,3 +549,43 @@ def test_hr_people_problems_block_with_the_people_and_lines(case, people, expect
     path.write_text(csv_text(people, EMPLOYEE_FIELDS), encoding="utf-8")
     assert ingest_entity(entity("hr.employee"), exports, lake, STAGES, NOW).passed
     assert [problem.describe() for problem in hr_people_problems(lake)] == expected
+
+
+def test_crm_references_that_lead_nowhere_warn_with_counts_and_lines(tmp_path):
+    exports, lake = tmp_path / "exports", tmp_path / "lake"
+    crm = exports / "crm" / D1
+    crm.mkdir(parents=True)
+    (crm / "Opportunity.csv").write_bytes(
+        opportunities(
+            opportunity("006A"),  # line 2: fine
+            opportunity("006B", AccountId="001Z"),  # line 3: unknown account
+            opportunity("006C", OwnerId="005Z"),  # line 4: unknown owner
+            opportunity("006D", CloseDate="2026-09-01"),  # line 5: closes before its creation on 2026-10-01
+        )
+    )
+    (crm / "Account.csv").write_text(
+        "Id,Name,Type,Industry,BillingCountry,NumberOfEmployees,AnnualRevenue,OwnerId,CreatedDate,IsDeleted\n"
+        "001A,Acme,Customer,Retail,US,10,1000,005A,2025-01-01T00:00:00.000Z,false\n",
+        encoding="utf-8",
+    )
+    (crm / "User.csv").write_text(
+        "Id,Name,Email,IsActive,ManagerId,UserRoleId,EmployeeNumber,Title,CreatedDate\n"
+        "005A,Ada Rep,ada@x.test,true,,,1,AE,2025-01-01T00:00:00.000Z\n",
+        encoding="utf-8",
+    )
+    (crm / "OpportunitySplit.csv").write_text(
+        "Id,OpportunityId,SplitOwnerId,SplitPercentage,IsDeleted\n04XA,006A,005A,100,false\n04XB,006Q,005A,100,false\n",
+        encoding="utf-8",
+    )
+    for key in ("crm.opportunity", "crm.account", "crm.user", "crm.opportunity_split"):
+        assert ingest_entity(entity(key), exports, lake, STAGES, NOW).passed
+
+    file = "crm/2026-11-25/Opportunity.csv"
+    assert [finding.describe() for finding in suspicious_crm_records(lake)] == [
+        f"1 opportunities name an account that no Account export has (e.g. {file} line 3: '001Z')",
+        f"1 opportunities are owned by a user that no User export has (credited to no one) (e.g. {file} line 4: "
+        "'005Z')",
+        "1 opportunity splits point at an opportunity that no Opportunity export has "
+        "(e.g. crm/2026-11-25/OpportunitySplit.csv line 3: '006Q')",
+        f"1 opportunities close before they were created (e.g. {file} line 5: '2026-09-01 < 2026-10-01')",
+    ]

@@ -45,11 +45,13 @@ def test_definitions_load_with_lineage_and_blocking_gates():
         key
         for key in graph.asset_check_keys
         if key.asset_key.path[0] == "raw"
-        and key.name not in ("source_fresh", "no_rows_quarantined", "columns_as_before")
+        and key.name not in ("source_fresh", "no_rows_quarantined", "columns_as_before", "crm_references_resolve")
     ]
     assert len(raw_checks) == len(ENTITIES) + 3  # + comp_plans_valid, quota_holders_known, hr_people_distinct
     for key in raw_checks:
         assert graph.get_check_spec(key).blocking
+    references = dg.AssetCheckKey(dg.AssetKey(["raw", "crm", "opportunity"]), "crm_references_resolve")
+    assert not graph.get_check_spec(references).blocking
     # Every input reports what it set aside and how its columns drifted, as warnings that never block.
     for name in ("no_rows_quarantined", "columns_as_before"):
         warnings = [key for key in graph.asset_check_keys if key.name == name]

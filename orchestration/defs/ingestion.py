@@ -14,7 +14,7 @@ from ingestion.contracts import ENTITIES, Entity, entity
 from ingestion.ingest import EntityIngestion, ingest_comp_plans, ingest_entity
 from ingestion.quality import write_validations
 from ingestion.readers import ExportError
-from ingestion.references import hr_people_problems, quotas_for_unknown_people
+from ingestion.references import hr_people_problems, quotas_for_unknown_people, suspicious_crm_records
 from orchestration.resources import DataDirLock, SettingsResource
 
 CHECK_NAME = "raw_batch_valid"
@@ -23,6 +23,7 @@ DRIFT_CHECK = "columns_as_before"
 COMP_PLANS_CHECK = "comp_plans_valid"
 QUOTA_PEOPLE_CHECK = "quota_holders_known"
 HR_PEOPLE_CHECK = "hr_people_distinct"
+CRM_REFERENCES_CHECK = "crm_references_resolve"
 
 
 def raw_asset_key(entity: Entity) -> dg.AssetKey:
@@ -286,4 +287,22 @@ def hr_people_distinct(settings: SettingsResource) -> dg.AssetCheckResult:
         + ". Correct the HR export and deliver it again in a new delivery folder."
         if problems
         else None,
+    )
+
+
+@dg.asset_check(
+    asset=raw_asset_key(entity("crm.opportunity")),
+    name=CRM_REFERENCES_CHECK,
+    additional_deps=[raw_asset_key(entity(key)) for key in ("crm.account", "crm.user", "crm.opportunity_split")],
+    blocking=False,
+    description="Warns (never blocks) with counts: opportunities whose account or owner no export has, splits "
+    "of an unknown opportunity, deals closing before they were created.",
+)
+def crm_references_resolve(settings: SettingsResource) -> dg.AssetCheckResult:
+    found = suspicious_crm_records(settings.value.lake_dir)
+    return dg.AssetCheckResult(
+        passed=not found,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={finding.what: finding.count for finding in found} or {"suspicious_records": 0},
+        description="; ".join(finding.describe() for finding in found) or None,
     )
