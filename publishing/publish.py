@@ -91,6 +91,7 @@ def publish_marts(build_database: Path, warehouse_dir: Path, runs: pa.Table | No
             for name in names:
                 source = f"{PUBLISHED_SCHEMA}.{_quote(name)}"
                 build.execute(f"create table publication.{PUBLISHED_SCHEMA}.{_quote(name)} as select * from {source}")
+                _copy_comments(build, name)
                 (parquet_dir / name).mkdir()
                 build.execute(
                     f"copy {source} to {_sql_string(str(parquet_dir / name / 'data.parquet'))} "
@@ -124,6 +125,23 @@ def publish_marts(build_database: Path, warehouse_dir: Path, runs: pa.Table | No
         tables=tables,
         published_at=published_at.isoformat(),
     )
+
+
+def _copy_comments(connection: duckdb.DuckDBPyConnection, table: str) -> None:
+    """The table's and its columns' comments (dbt's persist_docs) onto its published copy: BI tools show them."""
+    target = f"publication.{PUBLISHED_SCHEMA}.{_quote(table)}"
+    (comment,) = connection.execute(
+        "select comment from duckdb_tables() where database_name = 'build' and schema_name = ? and table_name = ?",
+        [PUBLISHED_SCHEMA, table],
+    ).fetchone()
+    if comment:
+        connection.execute(f"comment on table {target} is {_sql_string(comment)}")
+    for column, column_comment in connection.execute(
+        "select column_name, comment from duckdb_columns() "
+        "where database_name = 'build' and schema_name = ? and table_name = ? and comment is not null",
+        [PUBLISHED_SCHEMA, table],
+    ).fetchall():
+        connection.execute(f"comment on column {target}.{_quote(column)} is {_sql_string(column_comment)}")
 
 
 def _make_current(publication_dir: Path, warehouse_dir: Path) -> None:

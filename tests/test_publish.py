@@ -25,6 +25,8 @@ def build_database(path: Path, rows: int) -> Path:
             [rows],
         )
         con.execute("create or replace table staging.not_published as select 1 as x")
+        con.execute("comment on table marts.fct_things is 'One row per thing.'")
+        con.execute("comment on column marts.fct_things.amount is 'Its amount, in USD.'")
     return path
 
 
@@ -151,3 +153,16 @@ def test_leftovers_of_a_killed_publish_are_repaired(tmp_path):
     assert not unfinished.exists() and not (warehouse / ".parquet-0123").is_symlink()
     assert (warehouse / "parquet").resolve().parent == current  # parquet/ follows the DuckDB file again
     assert published_rows(warehouse) == (3, 3)
+
+
+def test_table_and_column_comments_reach_the_publication(tmp_path):
+    warehouse = tmp_path / "warehouse"
+    warehouse.mkdir()
+    publish_marts(build_database(warehouse / "build.duckdb", 2), warehouse)
+    with duckdb.connect(str(warehouse / "salesops.duckdb"), read_only=True) as reader:
+        assert reader.execute("select comment from duckdb_tables() where table_name = 'fct_things'").fetchall() == [
+            ("One row per thing.",)
+        ]
+        assert reader.execute(
+            "select column_name, comment from duckdb_columns() where table_name = 'fct_things' order by 1"
+        ).fetchall() == [("amount", "Its amount, in USD."), ("thing_id", None)]
