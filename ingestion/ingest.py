@@ -43,6 +43,11 @@ class EntityIngestion:
         return sum(batch.rows for batch, _ in zip(self.batches, self.landed, strict=False))
 
     @property
+    def records_quarantined(self) -> int:
+        """Records set aside over every landed batch (a record breaking two rules counts once)."""
+        return sum(quarantined.rows for quarantined in self.quarantined)
+
+    @property
     def rows_quarantined(self) -> dict[str, int]:
         """Rule -> rows set aside for breaking it, over every new batch."""
         counts: dict[str, int] = {}

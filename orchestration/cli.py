@@ -101,15 +101,11 @@ def run_pipeline(exports_dir: Path, data_dir: Path, stream=None) -> int:
 
 def _log_run(instance, result, settings: Settings) -> None:
     """The run's final record in the run log (its publish step logged it as published, if it got there)."""
-    import duckdb
-
     from orchestration.run_log import run_record
+    from publishing.publish import as_of_date
     from publishing.run_log import append_run
 
-    as_of = None
-    if result.success:
-        with duckdb.connect(str(settings.published_database), read_only=True) as reader:
-            (as_of,) = reader.execute("select max(as_of_date) from marts.rpt_deliveries").fetchone()
+    as_of = as_of_date(settings.published_database) if result.success else None
     status = "succeeded" if result.success else "failed"
     append_run(settings.runs_dir, run_record(instance, result.run_id, status, settings, as_of))
 

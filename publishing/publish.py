@@ -47,6 +47,13 @@ class Publication:
     published_at: str
 
 
+def as_of_date(database: Path) -> dt.date | None:
+    """The as-of date of the marts in a database (the build or a publication): its latest delivery's date."""
+    with duckdb.connect(str(database), read_only=True) as reader:
+        (as_of,) = reader.execute(f"select max(as_of_date) from {PUBLISHED_SCHEMA}.rpt_deliveries").fetchone()
+    return as_of
+
+
 def _quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 

@@ -65,7 +65,7 @@ def _check_result(outcome: EntityIngestion) -> dg.AssetCheckResult:
 
 def _quarantine_check(outcome: EntityIngestion, quarantine: bool) -> dg.AssetCheckResult:
     by_rule = outcome.rows_quarantined
-    rows = sum(quarantined.rows for quarantined in outcome.quarantined)
+    rows = outcome.records_quarantined
     metadata: dict = {"quarantine_allowed": quarantine, "rows_quarantined": rows}
     if by_rule:
         metadata["rows_by_rule"] = dg.MetadataValue.json(by_rule)
@@ -175,7 +175,7 @@ def build_raw_asset(entity: Entity) -> dg.AssetsDefinition:
                 "deliveries_landed": [batch.file.delivery for batch in outcome.batches],
                 "deliveries_already_loaded": len(outcome.unchanged),
                 "rows_landed": outcome.rows_landed,
-                "rows_quarantined": sum(quarantined.rows for quarantined in outcome.quarantined),
+                "rows_quarantined": outcome.records_quarantined,
                 "lake_path": dg.MetadataValue.path(str(settings.lake_dir / "raw" / entity.source / entity.name)),
             },
         )

@@ -1,12 +1,11 @@
 """Publish the marts once every blocking check upstream has passed."""
 
 import dagster as dg
-import duckdb
 
 from orchestration.defs.transform import mart_keys
 from orchestration.resources import DataDirLock, SettingsResource
 from orchestration.run_log import run_record
-from publishing.publish import publish_marts
+from publishing.publish import as_of_date, publish_marts
 from publishing.run_log import append_run, read_runs, runs_table
 from publishing.suspicious import open_deals_without_amount
 
@@ -26,8 +25,7 @@ def build_publish_asset() -> dg.AssetsDefinition:
         context: dg.AssetExecutionContext, settings: SettingsResource, data_dir_lock: DataDirLock
     ) -> dg.MaterializeResult:
         settings = settings.value
-        with duckdb.connect(str(settings.build_database), read_only=True) as build:
-            (as_of,) = build.execute("select max(as_of_date) from marts.rpt_deliveries").fetchone()
+        as_of = as_of_date(settings.build_database)
         # This run, as far as it has come: every blocking check passed, or it would not be publishing.
         record = run_record(context.instance, context.run.run_id, "published", settings, as_of)
         publication = publish_marts(

@@ -16,8 +16,7 @@ import multiprocessing
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import duckdb
-
+from publishing.publish import as_of_date
 from publishing.reports.contexts import statement_context, team_context
 from publishing.reports.data import ReportData
 from publishing.reports.render import render_index, render_report, templates_fingerprint, write_atomically
@@ -177,9 +176,7 @@ def _remove_dropped_reports(directory: Path, reports: list[dict]) -> None:
 
 def current_pack_directory(published_database: Path, reports_dir: Path) -> Path:
     """The pack folder of the current publication (its as-of date)."""
-    with duckdb.connect(str(published_database), read_only=True) as connection:
-        (as_of,) = connection.execute("select max(as_of_date) from marts.rpt_deliveries").fetchone()
-    return reports_dir / as_of.isoformat()
+    return reports_dir / as_of_date(published_database).isoformat()
 
 
 def _render_all(jobs: list[tuple[dict, Path, Path]], workers: int) -> None:
