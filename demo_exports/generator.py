@@ -33,7 +33,7 @@ import zipfile
 from datetime import date, timedelta
 from pathlib import Path
 
-__all__ = ["generate_exports", "main"]
+__all__ = ["generate_exports", "generate_next_delivery", "main"]
 
 # --------------------------------------------------------------------------------------
 # Constants of the sales process and the systems' vocabularies
@@ -2774,3 +2774,129 @@ def main(argv=None) -> int:
     files = generate_exports(args.out, args.scale, args.seed, args.as_of)
     print(f"wrote {len(files)} files under {args.out} in {time.perf_counter() - started:.1f}s", file=sys.stderr)
     return 0
+
+
+# --------------------------------------------------------------------------------------
+# A follow-up delivery: the next night's partial exports, for the incremental benchmark
+# --------------------------------------------------------------------------------------
+# Ids far above any counter a generated drop folder reaches, so new records never collide.
+_NEXT_DELIVERY_ID_BASE = 50_000_000
+
+
+def _current_rows(folder: Path, name: str, key: str) -> tuple[list[str], dict[str, dict]]:
+    """The header and the records by id of every delivery of ``name`` in order (upserts by id)."""
+    header: list[str] = []
+    records: dict[str, dict] = {}
+    for delivery in sorted(path for path in folder.iterdir() if path.is_dir()):
+        path = delivery / name
+        if not path.exists():
+            continue
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            reader = csv.DictReader(handle)
+            header = list(reader.fieldnames or header)
+            records.update((row[key], row) for row in reader)
+    return header, records
+
+
+def _every_kth(rows: list[dict], count: int) -> list[dict]:
+    """``count`` rows spread evenly over ``rows`` (deterministic)."""
+    if count <= 0 or not rows:
+        return []
+    step = max(len(rows) // count, 1)
+    return rows[::step][:count]
+
+
+def generate_next_delivery(out_dir: Path, fraction: float = 0.01) -> list[Path]:
+    """Write the next night's partial delivery into an existing drop folder; return the files written.
+
+    Dated the day after the latest CRM delivery, it touches ``fraction`` of the
+    opportunities: as many open deals move one stage on (into Closed Won from
+    Negotiation/Review), half as many new deals open in Prospecting, each with
+    its OpportunityHistory row; and ``fraction`` of the invoices are delivered
+    again, the open ones now paid. Deterministic: the same folder gives the
+    same files.
+    """
+    out_dir = Path(out_dir)
+    crm, billing = out_dir / "crm", out_dir / "billing"
+    latest = max(path.name for path in crm.iterdir() if path.is_dir())
+    day = date.fromisoformat(latest).toordinal() + 1
+    delivery, stamp = _dstr(day), _iso(_day_ts(day) + 10 * 3600)
+    header, opportunities = _current_rows(crm, "Opportunity.csv", "Id")
+    history_header, _ = _current_rows(crm, "OpportunityHistory.csv", "Id")
+    live = [row for row in sorted(opportunities.values(), key=lambda row: row["Id"]) if row["IsDeleted"] != "true"]
+    open_deals = [row for row in live if row["IsClosed"] == "false"]
+    touched = max(round(len(live) * fraction), 1)
+    ids = _SfIds()
+    ids.counters = {"006": _NEXT_DELIVERY_ID_BASE, "008": _NEXT_DELIVERY_ID_BASE}
+
+    changed = []
+    for row in _every_kth(open_deals, touched):
+        stage = STAGE_NAME.index(row["StageName"]) + 1  # open stages are followed by the next, then Closed Won
+        changed.append({**row, **_stage_fields(stage, row.get("CloseDate") if stage < WON_STAGE else _dstr(day))})
+    for template in _every_kth(open_deals, max(touched // 2, 1)):
+        close = day + 60
+        year, quarter = _quarter_of(close)
+        changed.append(
+            {
+                **template,
+                **_stage_fields(0, _dstr(close)),
+                "Id": ids.new("006"),
+                "Name": f"{template['Name']} - follow-up",
+                "CreatedDate": stamp,
+                "FiscalYear": str(year),
+                "FiscalQuarter": str(quarter),
+            }
+        )
+    for row in changed:
+        row["LastModifiedDate"] = stamp
+    history = [
+        {
+            "Id": ids.new("008"),
+            "OpportunityId": row["Id"],
+            "StageName": row["StageName"],
+            "Amount": row["Amount"],
+            "Probability": row["Probability"],
+            "ForecastCategory": STAGE_FC_API[STAGE_NAME.index(row["StageName"])],
+            "CloseDate": row["CloseDate"],
+            "ExpectedRevenue": _money(float(row["Amount"]) * int(row["Probability"]) / 100) if row["Amount"] else "",
+            "CreatedDate": stamp,
+            "IsDeleted": "false",
+        }
+        for row in changed
+    ]
+
+    invoice_header, invoices = _current_rows(billing, "invoices.csv", "id")
+    paid_at = str(_day_ts(day) + 11 * 3600)
+    again = []
+    for invoice in _every_kth(sorted(invoices.values(), key=lambda row: row["id"]), round(len(invoices) * fraction)):
+        if invoice["status"] == "open":
+            invoice = {**invoice, "status": "paid", "amount_paid": invoice["amount_due"], "amount_remaining": "0"}
+            invoice["status_transitions.paid_at"] = paid_at
+        again.append(invoice)
+
+    files = []
+    for folder, name, fields, rows, bom in (
+        (crm, "Opportunity.csv", header, changed, True),
+        (crm, "OpportunityHistory.csv", history_header, history, True),
+        (billing, "invoices.csv", invoice_header, again, False),
+    ):
+        path = folder / delivery / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("w", newline="", encoding="utf-8-sig" if bom else "utf-8") as handle:
+            writer = csv.DictWriter(handle, fields, lineterminator="\r\n")
+            writer.writeheader()
+            writer.writerows(rows)
+        files.append(path)
+    return files
+
+
+def _stage_fields(stage: int, close_date: str | None) -> dict[str, str]:
+    """The Opportunity fields a stage sets (the generator's STAGES)."""
+    return {
+        "StageName": STAGE_NAME[stage],
+        "Probability": STAGE_PROB[stage],
+        "IsClosed": _bool(stage >= WON_STAGE),
+        "IsWon": _bool(stage == WON_STAGE),
+        "ForecastCategoryName": STAGE_FC[stage],
+        **({"CloseDate": close_date} if close_date else {}),
+    }

@@ -16,10 +16,13 @@ import hashlib
 import itertools
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 
 from ingestion.contracts import Column, Entity
 
@@ -65,12 +68,40 @@ class ExportFile:
     path: Path
     relative_path: str
 
-    def content_hash(self) -> str:
-        digest = hashlib.sha256()
+    @cached_property
+    def scan(self) -> FileScan:
+        """One pass over the bytes, kept: the hash that identifies the delivery, and its line breaks."""
+        digest, newlines, last = hashlib.sha256(), 0, b""
         with open(self.path, "rb") as handle:
             for chunk in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(chunk)
-        return digest.hexdigest()
+                newlines += chunk.count(b"\n")
+                last = chunk[-1:]
+        return FileScan(digest.hexdigest(), newlines + (1 if last not in (b"", b"\n") else 0))
+
+    def content_hash(self) -> str:
+        return self.scan.content_hash
+
+
+@dataclass(frozen=True)
+class FileScan:
+    content_hash: str
+    physical_lines: int
+    """Lines as an editor counts them (the last one need not end with a line break)."""
+
+
+@dataclass(frozen=True)
+class TextTable:
+    """A file's records as text, column by column ("" for an empty field), and the line each record starts at."""
+
+    header: list[str]
+    columns: list[pa.Array]
+    line_numbers: pa.Array
+
+    @classmethod
+    def from_records(cls, header: list[str], records: list[list[str]], line_numbers: list[int]) -> TextTable:
+        columns = [pa.array([row[position] for row in records], pa.string()) for position in range(len(header))]
+        return cls(header, columns, pa.array(line_numbers, pa.int64()))
 
 
 @dataclass(frozen=True)
@@ -125,14 +156,15 @@ _EXPECTED = {
 def read_export(file: ExportFile, entity: Entity, loaded_at: dt.datetime, max_problem_samples: int = 50) -> RawBatch:
     """Read, check the header against the contract, and type one export file."""
     content_hash = file.content_hash()
-    header, records, line_numbers = _read_rows(file, entity.required_columns)
-    _check_header(file, entity, header)
+    text = _read_rows(file, entity.required_columns)
+    _check_header(file, entity, text.header)
+    line_numbers = text.line_numbers
 
     problems: list[ParseProblem] = []
     unparsed_lines: dict[str, list[int]] = {}
     arrays: dict[str, pa.Array] = {}
-    for position, name in enumerate(header):
-        values = pa.array([row[position] if row[position] != "" else None for row in records], pa.string())
+    for name, delivered in zip(text.header, text.columns, strict=True):
+        values = pc.if_else(pc.equal(delivered, ""), pa.scalar(None, pa.string()), delivered)
         column = entity.column(name) if name in entity.required_columns else Column(name)
         if name in entity.id_columns:
             # " 1042" and "1042" are one person: ids are compared trimmed across deliveries.
@@ -140,12 +172,10 @@ def read_export(file: ExportFile, entity: Entity, loaded_at: dt.datetime, max_pr
             values = pc.if_else(pc.equal(values, ""), pa.scalar(None, pa.string()), values)
         typed, bad = _type_column(values, column)
         if bad:
-            unparsed_lines[name] = [line_numbers[index] for index in bad]
+            unparsed_lines[name] = line_numbers.take(pa.array(bad, pa.int64())).to_pylist()
             problems.extend(
-                ParseProblem(
-                    file.relative_path, line_numbers[index], name, values[index].as_py(), _EXPECTED[column.type]
-                )
-                for index in bad[:max_problem_samples]
+                ParseProblem(file.relative_path, line, name, values[index].as_py(), _EXPECTED[column.type])
+                for index, line in zip(bad[:max_problem_samples], unparsed_lines[name], strict=False)
             )
         arrays[name] = typed
         if column.type == "bamboo_money":
@@ -160,37 +190,31 @@ def read_records(file: ExportFile, lines: set[int]) -> dict[int, dict[str, str]]
 
     For the quarantine, which keeps a set-aside row's values as they were in the file.
     """
-    header, records, line_numbers = _read_rows(file)
+    text = _read_rows(file)
+    wanted = pc.is_in(text.line_numbers, pa.array(sorted(lines), pa.int64()))
+    columns = [column.filter(wanted).to_pylist() for column in text.columns]
     return {
-        line: dict(zip(header, record, strict=True))
-        for line, record in zip(line_numbers, records, strict=True)
-        if line in lines
+        line: dict(zip(text.header, record, strict=True))
+        for line, *record in zip(text.line_numbers.filter(wanted).to_pylist(), *columns, strict=True)
     }
 
 
 def lineage_arrays(
-    file: ExportFile, content_hash: str, loaded_at: dt.datetime, line_numbers: list[int]
+    file: ExportFile, content_hash: str, loaded_at: dt.datetime, line_numbers: list[int] | pa.Array
 ) -> dict[str, pa.Array]:
     """The lineage columns (``LINEAGE_FIELDS``) of records read from one file at the given lines.
 
     The strings are the same on every row: dictionary-encoded, they cost one value, not one per row.
     """
     rows = len(line_numbers)
-    values = {
-        "_delivery": file.delivery,
-        "_file": file.relative_path,
-        "_line_number": line_numbers,
-        "_content_hash": content_hash,
-        "_loaded_at": [loaded_at] * rows,
+    same_on_every_row = {"_delivery": file.delivery, "_file": file.relative_path, "_content_hash": content_hash}
+    first = pa.array(np.zeros(rows, np.int32))
+    arrays = {
+        name: pa.DictionaryArray.from_arrays(first, pa.array([value])) for name, value in same_on_every_row.items()
     }
-    arrays = {}
-    for lineage in LINEAGE_FIELDS:
-        value = values[lineage.name]
-        if lineage.type == pa.string():
-            arrays[lineage.name] = pa.DictionaryArray.from_arrays(pa.array([0] * rows, pa.int32()), pa.array([value]))
-        else:
-            arrays[lineage.name] = pa.array(value, lineage.type)
-    return arrays
+    arrays["_line_number"] = pa.array(line_numbers, pa.int64())
+    arrays["_loaded_at"] = pa.repeat(pa.scalar(loaded_at, pa.timestamp("us")), rows)
+    return {field.name: arrays[field.name] for field in LINEAGE_FIELDS}
 
 
 def empty_contract_table(entity: Entity) -> pa.Table:
@@ -203,12 +227,55 @@ def empty_contract_table(entity: Entity) -> pa.Table:
     return pa.schema([*fields, *LINEAGE_FIELDS]).empty_table()
 
 
-def _read_rows(file: ExportFile, expected: tuple[str, ...] = ()) -> tuple[list[str], list[list[str]], list[int]]:
+def _read_rows(file: ExportFile, expected: tuple[str, ...] = ()) -> TextTable:
     """The header, the records as text, and the line (CSV) or row (XLSX) each record starts at.
 
     ``expected`` (the contract's columns) lets a header placed below a title be found and named.
     """
-    return _read_xlsx(file, expected) if file.path.suffix.lower() == ".xlsx" else _read_csv(file, expected)
+    if file.path.suffix.lower() == ".xlsx":
+        return TextTable.from_records(*_read_xlsx(file, expected))
+    return _read_csv_columns(file) or TextTable.from_records(*_read_csv(file, expected))
+
+
+def _read_csv_columns(file: ExportFile) -> TextTable | None:
+    """Arrow's vectorised reader, for a well-formed file; None when the file needs the exact reader below.
+
+    That is a file Arrow cannot read (it names no line), with blank lines (Arrow skips them, which
+    would shift every line number after them) or a header it reads differently. The exact reader
+    then reads it again and names the line and what to do.
+    """
+    try:
+        with open(file.path, encoding="utf-8-sig", newline="") as handle:
+            header = next(csv.reader(handle, strict=True), None)
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return None
+    if not header or len(set(header)) != len(header):
+        return None
+    try:
+        table = pa_csv.read_csv(
+            file.path,
+            read_options=pa_csv.ReadOptions(block_size=1 << 24),
+            parse_options=pa_csv.ParseOptions(newlines_in_values=True),
+            convert_options=pa_csv.ConvertOptions(
+                column_types=dict.fromkeys(header, pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowInvalid, OSError):
+        return None
+    if table.column_names != header:
+        return None
+    columns = [column.combine_chunks() for column in table.columns]
+    rows = table.num_rows
+    # A record spans one line plus the line breaks inside its quoted values.
+    breaks = np.zeros(rows, np.int64)
+    for column in columns:
+        breaks += pc.count_substring(column, "\n").to_numpy(zero_copy_only=False)
+    if 1 + rows + int(breaks.sum()) != file.scan.physical_lines:
+        return None
+    starts = 2 + np.arange(rows) + np.concatenate(([0], np.cumsum(breaks)[:-1])) if rows else np.zeros(0)
+    return TextTable([name.strip() for name in header], columns, pa.array(starts.astype(np.int64)))
 
 
 def _header_below(file: ExportFile, expected: tuple[str, ...], values: list[str], line: int) -> None:

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import shutil
 import sys
 import time
 from pathlib import Path
-from typing import ClassVar
 
 from ingestion.contracts import SOURCES
 from salesops.data_dir_lock import DataDirBusy, exclusive_data_dir
 from salesops.settings import PROJECT_ROOT, Settings, load_settings
 
+# Phase times count from here: the start-up phase is Python, Dagster and the definitions loading.
+PROCESS_STARTED = time.monotonic()
 DEMO_SCALE = 1.0
 FAILURE_MESSAGE_LIMIT = 2000
 # What the marts lack without each export (named in the run summary when one never arrived).
@@ -28,50 +28,16 @@ WITHOUT_SOURCE = {
 }
 
 
-class _ProgressHandler(logging.Handler):
-    """Prints one line per finished step and per check, from Dagster's event log records."""
+def run_pipeline(exports_dir: Path, data_dir: Path, stream=None, full_refresh: bool = False) -> int:
+    """Execute the whole job in-process; print a summary; return the exit code.
 
-    _MARKS: ClassVar[dict[str, str]] = {"STEP_SUCCESS": "ok  ", "STEP_FAILURE": "FAIL", "STEP_SKIPPED": "skip"}
+    When nothing changed since the run that made the current publication (the
+    exports, the code, the settings), say so and return 0 without building,
+    unless ``full_refresh``.
+    """
+    from publishing.publish import current_publication
+    from salesops.build_state import build_fingerprint, forget_build, nothing_new, record_build
 
-    def __init__(self, stream):
-        super().__init__(logging.DEBUG)
-        self.stream = stream
-        self.started = time.monotonic()
-
-    def emit(self, record: logging.LogRecord) -> None:
-        event = getattr(record, "dagster_meta", {}).get("dagster_event")
-        if event is None:
-            return
-        elapsed = f"{time.monotonic() - self.started:6.1f}s"
-        kind = event.event_type_value
-        if kind in self._MARKS:
-            self.stream.write(f"  {elapsed}  {self._MARKS[kind]}  {event.step_key}\n")
-        elif kind == "ASSET_CHECK_EVALUATION":
-            evaluation = event.event_specific_data
-            if not evaluation.passed:
-                self.stream.write(
-                    f"  {elapsed}  FAIL  check {evaluation.asset_key.to_user_string()}:{evaluation.check_name}\n"
-                )
-        self.stream.flush()
-
-
-def _progress_logger():
-    import dagster as dg
-
-    @dg.logger(description="One line per finished step, for the salesops CLI.")
-    def progress(_init_context):
-        log = logging.getLogger("salesops.progress")
-        log.setLevel(logging.DEBUG)
-        log.propagate = False
-        if not log.handlers:
-            log.addHandler(_ProgressHandler(sys.stdout))
-        return log
-
-    return progress
-
-
-def run_pipeline(exports_dir: Path, data_dir: Path, stream=None) -> int:
-    """Execute the whole job in-process; print a summary; return the exit code."""
     stream = stream or sys.stdout
     settings = _settings_for(data_dir, exports_dir)
     stream.write(f"salesops: exports {settings.exports_dir}\n          data    {settings.data_dir}\n")
@@ -81,22 +47,50 @@ def run_pipeline(exports_dir: Path, data_dir: Path, stream=None) -> int:
             "Point --exports at the drop folder (crm/, billing/, hr/, planning/, surveys/).\n"
         )
         return 2
+    fingerprint = build_fingerprint(settings)
+    publication = current_publication(settings.warehouse_dir)
+    unchanged = None if full_refresh else nothing_new(settings, fingerprint, publication and publication.name)
+    if unchanged:
+        stream.write(
+            f"\nnothing new: the exports, the code and the settings are those of run {unchanged.run_id} "
+            f"({unchanged.finished_at}), so its publication stays current:\n  DuckDB:  {settings.published_database}\n"
+            "Run `salesops run --full-refresh` to rebuild anyway.\n"
+        )
+        return 0
+    forget_build(settings)
 
     import dagster as dg
+    from dagster._core.utils import make_new_run_id
 
     from orchestration.definitions import PIPELINE_JOB, build_definitions
+    from orchestration.defs.transform import dbt_models
+    from orchestration.progress import PhaseProgress, output_to, plan_phases, progress_logger
 
-    started = time.monotonic()
     job = build_definitions(settings).resolve_job_def(PIPELINE_JOB)
-    job = job.with_logger_defs({**job.loggers, "salesops_progress": _progress_logger()})
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
-    result = job.execute_in_process(
-        instance=instance,
-        raise_on_error=False,
-        run_config={"loggers": {"salesops_progress": {}, "console": {"config": {"log_level": "CRITICAL"}}}},
+    run_id = make_new_run_id()
+    log_path = settings.runs_dir / run_id / "run.log"
+    dbt = dbt_models()
+    phases = plan_phases((node.name for node in job.graph.nodes), dbt.op.name)
+    stream.write(f"  {time.monotonic() - PROCESS_STARTED:6.1f}s  start-up (log: {log_path})\n")
+    progress = PhaseProgress(
+        stream, phases, {"models": len(dbt.keys), "tests": len(list(dbt.check_specs))}, PROCESS_STARTED
     )
+    with output_to(log_path) as log_file:
+        result = job.with_logger_defs(
+            {**job.loggers, "salesops_progress": progress_logger(progress, log_file)}
+        ).execute_in_process(
+            instance=instance,
+            run_id=run_id,
+            raise_on_error=False,
+            run_config={"loggers": {"salesops_progress": {}, "console": {"config": {"log_level": "CRITICAL"}}}},
+        )
     _log_run(instance, result, settings)
-    return _summarize(result, settings, time.monotonic() - started, stream)
+    if result.success:
+        record_build(settings, fingerprint, result.run_id, current_publication(settings.warehouse_dir).name)
+    code = _summarize(result, settings, time.monotonic() - PROCESS_STARTED, stream)
+    stream.write(f"  Log:     {log_path}\n")
+    return code
 
 
 def _log_run(instance, result, settings: Settings) -> None:
@@ -143,7 +137,7 @@ def _summarize(result, settings, seconds: float, stream) -> int:
             elif error and error.cause:
                 message += f" (caused by: {error.cause.message.strip()})"
             if len(message) > FAILURE_MESSAGE_LIMIT:
-                message = message[:FAILURE_MESSAGE_LIMIT] + " … (cut; the full error is in the Dagster run log)"
+                message = message[:FAILURE_MESSAGE_LIMIT] + " … (cut; the full error is in the log named below)"
             stream.write(f"  step {event.step_key} failed: {message}\n")
     blocked = sorted(node.name for node in result.job_def.graph.nodes if node.name not in started_steps)
     if blocked and not could_not_start:
@@ -343,6 +337,11 @@ def main(argv: list[str] | None = None) -> int:
         help="the drop folder (default: $SALESOPS_EXPORTS_DIR, or demo exports generated under the data dir)",
     )
     _add_data_dir(run, "where the lake and warehouse live")
+    run.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="build and publish even when nothing changed since the current publication",
+    )
     demo = commands.add_parser("demo-data", help="write seeded demo exports in the systems' own formats")
     demo.add_argument("--out", required=True, type=Path)
     demo.add_argument("--scale", type=float, default=DEMO_SCALE)
@@ -399,7 +398,7 @@ def main(argv: list[str] | None = None) -> int:
 
             print(f"salesops: no --exports given; generating demo exports (scale {DEMO_SCALE}) in {exports}")
             generate_exports(exports, scale=DEMO_SCALE)
-    return run_pipeline(exports.resolve(), data_dir)
+    return run_pipeline(exports.resolve(), data_dir, full_refresh=getattr(args, "full_refresh", False))
 
 
 if __name__ == "__main__":

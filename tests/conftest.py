@@ -89,15 +89,15 @@ def months_between(first: dt.date, last: dt.date) -> list[dt.date]:
     return months
 
 
-def run_salesops(exports: Path, data_dir: Path, capsys) -> tuple[int, str]:
-    """`salesops run` in this process on an ephemeral Dagster instance: (exit code, what it printed)."""
+def run_salesops(exports: Path, data_dir: Path, capsys, *options: str) -> tuple[int, str]:
+    """`salesops run [options]` in this process on an ephemeral Dagster instance: (exit code, what it printed)."""
     from orchestration.cli import main
 
     with pytest.MonkeyPatch.context() as env:  # the CLI exports its settings to the environment for dbt
         env.setenv("SALESOPS_DATA_DIR", str(data_dir))
         env.setenv("SALESOPS_EXPORTS_DIR", str(exports))
         env.delenv("DAGSTER_HOME", raising=False)  # an ephemeral Dagster instance per run
-        code = main(["run", "--exports", str(exports), "--data-dir", str(data_dir)])
+        code = main(["run", "--exports", str(exports), "--data-dir", str(data_dir), *options])
     return code, capsys.readouterr().out
 
 

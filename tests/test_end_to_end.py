@@ -7,6 +7,7 @@ systems' formats, delivery order, IsDeleted), never from the models.
 import csv
 import datetime as dt
 import hashlib
+import re
 import shutil
 import subprocess
 import sys
@@ -153,6 +154,25 @@ def test_run_publishes_sales_reps_from_hr_and_crm(demo, first_run):
     assert not {"pay_rate", "work_email", "variable_pay_target"} & columns  # no pay, no personal email
 
 
+def test_the_terminal_shows_one_line_per_phase_and_the_log_file_the_rest(demo, first_run):
+    exports, data_dir = demo
+    code, output = first_run
+    assert code == 0, output
+    phases = [line.split()[1] for line in output.splitlines() if re.match(r"\s+\d+\.\ds  ", line)]
+    assert phases == ["start-up", "ingest", "dbt", "publish", "reports", "checks"]
+    ingest = next(line for line in output.splitlines() if re.match(r"\s+\d+\.\ds  ingest ", line))
+    files = [path for path in exports.rglob("*") if path.suffix in (".csv", ".json", ".xlsx", ".yaml")]
+    # Every delivery is new to this data dir: each CSV row (a header line apiece) lands once.
+    csv_rows = sum(len(read_csv(path)) for path in files if path.suffix == ".csv")
+    landed = int(re.search(r"([\d,]+) rows landed", ingest).group(1).replace(",", ""))
+    assert landed >= csv_rows
+    assert "START sql" not in output and "Done. PASS=" not in output  # dbt's own log is not on the terminal
+    log = Path(re.search(r"Log:\s+(\S+)", output).group(1))
+    assert log.parent.parent == data_dir / "runs"
+    text = log.read_text(encoding="utf-8")
+    assert "Completed successfully" in text and "STEP_SUCCESS" in text  # dbt's log and Dagster's events
+
+
 def test_rerunning_the_same_deliveries_changes_nothing(demo, first_run, capsys):
     exports, data_dir = demo
     assert first_run[0] == 0
@@ -171,8 +191,17 @@ def test_rerunning_the_same_deliveries_changes_nothing(demo, first_run, capsys):
     before = {
         t: published(data_dir, f"select * from marts.{t} order by all") for t in ("fct_opportunities", "dim_sales_reps")
     }
+    published_file = data_dir / "warehouse" / "salesops.duckdb"
+    digest = file_digest(published_file)
     code, output = run_salesops(exports, data_dir, capsys)
     assert code == 0, output
+    assert "nothing new: the exports, the code and the settings are those of run" in output
+    assert "checks:" not in output  # nothing was built or checked
+    assert file_digest(published_file) == digest
+
+    code, output = run_salesops(exports, data_dir, capsys, "--full-refresh")
+    assert code == 0, output
+    assert "nothing new" not in output and "checks:" in output
     assert landed_files() == landed  # no delivery landed again, none was rewritten
     after = {t: published(data_dir, f"select * from marts.{t} order by all") for t in before}
     assert after == before
@@ -528,6 +557,30 @@ def test_a_run_with_one_more_day_of_history_adds_only_that_day(demo, tmp_path, c
     assert [row for row in after if row[0] < AS_OF] == before  # earlier days untouched
     new_day = [row for row in after if row[0] == AS_OF]
     assert new_day and {row[-1] for row in new_day} == {D2}  # written by the second run
+
+
+def test_the_next_nights_one_percent_delivery_lands_alone_and_moves_its_deals(demo, first_run, tmp_path, capsys):
+    """The benchmark's incremental delivery (demo_exports.generate_next_delivery) is a valid delivery."""
+    from demo_exports import generate_next_delivery
+
+    assert first_run[0] == 0
+    exports, data_dir = _copy(demo, tmp_path)
+    files = generate_next_delivery(exports, 0.01)
+    delivered = {path.name: read_csv(path) for path in files}
+    opportunities = delivered["Opportunity.csv"]
+    live = current_records(exports, "crm", "Opportunity.csv", "Id")
+    assert len(opportunities) == round(len(live) * 0.01) + round(len(live) * 0.01) // 2
+    assert {row["OpportunityId"] for row in delivered["OpportunityHistory.csv"]} == {r["Id"] for r in opportunities}
+
+    code, output = run_salesops(exports, data_dir, capsys)
+    assert code == 0, output
+    landed = re.search(r"([\d,]+) rows landed", output).group(1)
+    assert int(landed.replace(",", "")) == sum(len(rows) for rows in delivered.values())  # only the new files land
+    stages = dict(published(data_dir, "select opportunity_id, stage_name from marts.fct_opportunities"))
+    assert {row["Id"]: stages.get(row["Id"]) for row in opportunities} == {
+        row["Id"]: row["StageName"] for row in opportunities
+    }
+    assert published(data_dir, "select max(as_of_date) from marts.rpt_deliveries") == [(dt.date(2026, 11, 27),)]
 
 
 def test_team_and_rep_bookings_follow_owners_and_the_reporting_line(demo, first_run):
