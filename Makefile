@@ -9,7 +9,7 @@ DEMO_DIR ?= $(CURDIR)/.salesops
 export GX_ANALYTICS_ENABLED := False
 DAGSTER_HOME ?= $(DEMO_DIR)/dagster
 
-.PHONY: setup demo test lint format serve ui benchmark clean
+.PHONY: setup demo test lint format serve ui benchmark docs clean
 
 setup: $(STAMP) dbt_project/target/manifest.json
 
@@ -52,6 +52,19 @@ ui: serve
 
 benchmark: setup
 	$(BIN)/python tests/benchmark.py
+
+# The dbt docs of the demo build as one self-contained page, static_index.html (manifest and catalog
+# embedded): it opens from disk (file://), no server and no network. The catalog is read from the demo's
+# build database (run `make demo` first; not while a run holds it). Usage stats off: with them on, the
+# page loads dbt Labs' tracking script from the internet.
+DOCS_DIR ?= $(DEMO_DIR)/docs
+docs: setup
+	@test -f $(DEMO_DIR)/warehouse/build.duckdb || { echo "No build database in $(DEMO_DIR): run 'make demo' first." >&2; exit 1; }
+	SALESOPS_DATA_DIR=$(abspath $(DEMO_DIR)) $(BIN)/dbt --quiet --no-send-anonymous-usage-stats \
+		--log-path $(abspath $(DOCS_DIR))/logs docs generate --static \
+		--project-dir dbt_project --profiles-dir dbt_project --target-path $(abspath $(DOCS_DIR)) \
+		--vars "$$(SALESOPS_DATA_DIR=$(abspath $(DEMO_DIR)) $(BIN)/python -c 'import json; from salesops.settings import load_settings; print(json.dumps(load_settings().dbt_vars()))')"
+	@echo "Docs: $(abspath $(DOCS_DIR))/static_index.html (open it in a browser: file://$(abspath $(DOCS_DIR))/static_index.html)"
 
 clean:
 	rm -rf $(DEMO_DIR) dbt_project/target dbt_project/logs

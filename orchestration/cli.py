@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from ingestion.contracts import SOURCES
+from salesops import metrics as metrics_command
 from salesops.data_dir_lock import DataDirBusy, exclusive_data_dir
 from salesops.settings import PROJECT_ROOT, Settings, load_settings
 
@@ -48,8 +49,14 @@ def run_pipeline(exports_dir: Path, data_dir: Path, stream=None, full_refresh: b
         )
         return 2
     fingerprint = build_fingerprint(settings)
-    publication = current_publication(settings.warehouse_dir)
-    unchanged = None if full_refresh else nothing_new(settings, fingerprint, publication and publication.name)
+    unchanged = None
+    if not full_refresh:
+        try:  # under the lock: a rollback or a run in progress may be changing the publication
+            with exclusive_data_dir(settings.data_dir, f"salesops run (checking for anything new, pid {os.getpid()})"):
+                publication = current_publication(settings.warehouse_dir)
+                unchanged = nothing_new(settings, fingerprint, publication and publication.name)
+        except DataDirBusy:
+            pass  # the run itself is refused, with who holds the data dir
     if unchanged:
         stream.write(
             f"\nnothing new: the exports, the code and the settings are those of run {unchanged.run_id} "
@@ -373,6 +380,7 @@ def main(argv: list[str] | None = None) -> int:
         "rollback", help="restore the previous publication of the marts (the one the last run replaced)"
     )
     _add_data_dir(rolling_back, "where the warehouse lives")
+    metrics_command.add_parser(commands)
     args = parser.parse_args(argv)
 
     if args.command == "demo-data":
@@ -383,6 +391,8 @@ def main(argv: list[str] | None = None) -> int:
         return send_reports(args.data_dir, args.as_of, args.dry_run)
     if args.command == "rollback":
         return rollback(args.data_dir)
+    if args.command == "metrics":
+        return metrics_command.run(args, _settings_for(args.data_dir))
     if args.command == "serve":
         return serve(args.data_dir, args.exports, args.host, args.port)
     if args.command not in (None, "run"):

@@ -122,6 +122,7 @@ def timed_run(exports: Path, data_dir: Path) -> Run:
             landed = re.search(r"([\d,]+) rows landed", match.group(3))
             if landed:
                 run.rows_landed = int(landed.group(1).replace(",", ""))
+    print(f"    {data_dir.name}: {run.seconds:.1f} s, peak {run.peak_mib:,.0f} MiB, {run.phases}", file=sys.stderr)
     return run
 
 

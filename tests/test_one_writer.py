@@ -12,10 +12,10 @@ from tests.conftest import published
 SALESOPS = Path(sys.executable).with_name("salesops")
 
 
-def start_run(exports: Path, data_dir: Path) -> subprocess.Popen:
+def start_run(exports: Path, data_dir: Path, *options: str) -> subprocess.Popen:
     env = {key: value for key, value in os.environ.items() if key not in ("DAGSTER_HOME", "SALESOPS_DATA_DIR")}
     return subprocess.Popen(
-        [str(SALESOPS), "run", "--exports", str(exports), "--data-dir", str(data_dir)],
+        [str(SALESOPS), "run", "--exports", str(exports), "--data-dir", str(data_dir), *options],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -63,7 +63,7 @@ def test_a_landing_left_by_a_killed_run_is_invisible_to_the_next(pipeline, tmp_p
     leftover.parent.mkdir(parents=True)
     leftover.write_bytes(b"PAR1 cut short")
     before = published(copy, "select source_name, table_name, delivery_id, row_count from marts.rpt_deliveries")
-    run = start_run(exports, copy)
+    run = start_run(exports, copy, "--full-refresh")  # the same exports: without it, nothing would run
     output, _ = run.communicate(timeout=600)
     assert run.returncode == 0, output
     after = published(copy, "select source_name, table_name, delivery_id, row_count from marts.rpt_deliveries")

@@ -22,7 +22,6 @@
     profit_margin = (revenue − sales_pay − commission_earned − marketing_spend)
     / revenue, with the company revenue of int_kpis_revenue_measured; null when
     revenue is 0. -#}
-{{ config(materialized='table') }}  {#- read once per KPI by int_kpis_revenue_computed -#}
 
 with months as (
     select month, month_end from {{ ref('int_kpi_months_spined') }}

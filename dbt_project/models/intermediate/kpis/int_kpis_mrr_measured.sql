@@ -20,7 +20,6 @@
     over the 12 months M−11..M: Σ customers churned in those months /
     Σ customers with MRR > 0 at the end of each month before them (M−12..M−1).
     Ratios are null when their denominator is 0. #}
-{{ config(materialized='table') }}  {#- read once per KPI by int_kpis_revenue_computed #}
 
 {%- set summed = [
     'mrr', 'new_mrr', 'expansion_mrr', 'contraction_mrr', 'churned_mrr', 'reactivation_mrr', 'customers',

@@ -5,7 +5,6 @@
     score are ignored. promoters: score 9–10, passives 7–8, detractors 0–6;
     nps = 100 × (promoters − detractors) / responses, on −100…100, null in a
     month without responses. -#}
-{{ config(materialized='table') }}  {#- read once per KPI by int_kpis_revenue_computed -#}
 
 {%- set measures = [
     'count(scoped.score) as responses',

@@ -11,7 +11,6 @@
     revenue_growth = revenue(M) / revenue(M−1) − 1 (null when revenue(M−1) = 0).
     paying_customers = customers with an invoice paid in M with amount_paid > 0;
     revenue_per_account = revenue / paying_customers (null when there are none). -#}
-{{ config(materialized='table') }}  {#- read once per KPI by int_kpis_revenue_computed -#}
 
 with months as (
     select month from {{ ref('int_kpi_months_spined') }}
