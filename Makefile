@@ -55,11 +55,11 @@ benchmark: setup
 
 # The dbt docs of the demo build as one self-contained page, static_index.html (manifest and catalog
 # embedded): it opens from disk (file://), no server and no network. The catalog is read from the demo's
-# build database (run `make demo` first; not while a run holds it). Usage stats off: with them on, the
-# page loads dbt Labs' tracking script from the internet.
+# build database, which `make demo` builds first when there is none (not while a run holds it). Usage
+# stats off: with them on, the page loads dbt Labs' tracking script from the internet.
 DOCS_DIR ?= $(DEMO_DIR)/docs
 docs: setup
-	@test -f $(DEMO_DIR)/warehouse/build.duckdb || { echo "No build database in $(DEMO_DIR): run 'make demo' first." >&2; exit 1; }
+	@test -f $(DEMO_DIR)/warehouse/build.duckdb || $(MAKE) --no-print-directory demo
 	SALESOPS_DATA_DIR=$(abspath $(DEMO_DIR)) $(BIN)/dbt --quiet --no-send-anonymous-usage-stats \
 		--log-path $(abspath $(DOCS_DIR))/logs docs generate --static \
 		--project-dir dbt_project --profiles-dir dbt_project --target-path $(abspath $(DOCS_DIR)) \

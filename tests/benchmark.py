@@ -55,6 +55,7 @@ class Run:
     seconds: float
     peak_mib: float
     phases: dict[str, float] = field(default_factory=dict)
+    peak_mib_by_phase: dict[str, float] = field(default_factory=dict)
     rows_landed: int = 0
 
 
@@ -95,13 +96,12 @@ def timed_run(exports: Path, data_dir: Path) -> Run:
         env=env,
         text=True,
     )
-    peak = 0
+    samples: list[tuple[float, int]] = []  # (seconds since the start, resident bytes of the tree)
     done = threading.Event()
 
     def sample() -> None:
-        nonlocal peak
         while not done.wait(0.2):
-            peak = max(peak, tree_rss(process.pid))
+            samples.append((time.perf_counter() - started, tree_rss(process.pid)))
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
@@ -111,18 +111,25 @@ def timed_run(exports: Path, data_dir: Path) -> Run:
     sampler.join()
     if process.returncode != 0:
         raise SystemExit(f"salesops run failed on {exports}:\n{output[-3000:]}")
-    run = Run(seconds, peak / 2**20)
+    run = Run(seconds, max((rss for _, rss in samples), default=0) / 2**20)
     previous = 0.0
     for line in output.splitlines():
         match = PHASE_LINE.match(line)
         if match:
             elapsed = float(match.group(1))
             run.phases[match.group(2)] = round(elapsed - previous, 1)
+            # A phase line is printed when the phase ends, counting from the process's start.
+            in_phase = [rss for at, rss in samples if previous < at <= elapsed]
+            run.peak_mib_by_phase[match.group(2)] = round(max(in_phase, default=0) / 2**20)
             previous = elapsed
             landed = re.search(r"([\d,]+) rows landed", match.group(3))
             if landed:
                 run.rows_landed = int(landed.group(1).replace(",", ""))
-    print(f"    {data_dir.name}: {run.seconds:.1f} s, peak {run.peak_mib:,.0f} MiB, {run.phases}", file=sys.stderr)
+    print(
+        f"    {data_dir.name}: {run.seconds:.1f} s, peak {run.peak_mib:,.0f} MiB, phases {run.phases}, "
+        f"peak MiB by phase {run.peak_mib_by_phase}",
+        file=sys.stderr,
+    )
     return run
 
 
@@ -188,6 +195,7 @@ def summarize(scale: float, first: list[Run], unchanged: list[Run], floor_second
         "ingest_rows_per_s": round(first[0].rows_landed / ingest),
         "ingest_mb_per_s": round(mb / ingest, 1),
         "peak_rss_mib": round(max(run.peak_mib for run in first)),
+        "peak_rss_mib_by_phase": {name: max(run.peak_mib_by_phase.get(name, 0) for run in first) for name in phases},
         "no_change_s": round(statistics.median(run.seconds for run in unchanged), 2),
         "floor_s": floor_seconds,
         "ratio_to_floor": round(median_first / floor_seconds["total"], 1),
@@ -230,7 +238,8 @@ def print_result(result: dict) -> None:
         f"  first run    {result['first_s']:>7.1f} s (min {result['first_min_s']}, max {result['first_max_s']}, "
         f"{result['repetitions']} runs)   phases: {phases}\n"
         f"  ingest       {result['ingest_rows_per_s']:>7,} rows/s   {result['ingest_mb_per_s']} MB/s\n"
-        f"  peak RSS     {result['peak_rss_mib']:>7,} MiB (process tree)\n"
+        f"  peak RSS     {result['peak_rss_mib']:>7,} MiB (process tree; by phase: "
+        f"{', '.join(f'{name} {mib:,}' for name, mib in result['peak_rss_mib_by_phase'].items())})\n"
         f"  floor        {result['floor_s']['total']:>7.1f} s (read_csv {result['floor_s']['load']} s, "
         f"models {result['floor_s']['models']} s)   run / floor = {result['ratio_to_floor']}\n"
         f"  no change    {result['no_change_s']:>7.2f} s\n"

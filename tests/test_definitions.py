@@ -1,6 +1,7 @@
 """The whole Definitions object loads, with lineage from export file to published marts."""
 
 import importlib
+import os
 import sys
 
 import dagster as dg
@@ -236,3 +237,12 @@ def test_only_the_cli_imports_the_demo_generator():
         if "demo_exports" in path.read_text(encoding="utf-8")
     )
     assert importers == ["orchestration/cli.py"]
+
+
+def test_dbt_builds_with_a_thread_per_core_and_without_unit_tests(tmp_path):
+    from orchestration.defs.transform import dbt_build_args
+
+    args = dbt_build_args(load_settings({"SALESOPS_DATA_DIR": str(tmp_path)}))
+    assert args[0] == "build"
+    assert args[args.index("--threads") + 1] == str(os.cpu_count())
+    assert args[args.index("--exclude-resource-type") + 1] == "unit_test"

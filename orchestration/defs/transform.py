@@ -63,7 +63,17 @@ def environment_for_dbt(settings: Settings) -> Iterator[None]:
 
 def dbt_build_args(settings: Settings) -> list[str]:
     # Unit tests check the SQL on fixtures, not the data: `make test` runs them, a pipeline run need not.
-    return ["build", "--vars", json.dumps(settings.dbt_vars(), sort_keys=True), "--exclude-resource-type", "unit_test"]
+    # As many dbt threads as the machine has cores (a flag, not the profile: the profile's values are part
+    # of what dbt's partial parsing compares).
+    return [
+        "build",
+        "--vars",
+        json.dumps(settings.dbt_vars(), sort_keys=True),
+        "--exclude-resource-type",
+        "unit_test",
+        "--threads",
+        str(os.cpu_count() or 1),
+    ]
 
 
 def dbt_parse_args(settings: Settings) -> list[str]:
