@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 
 from ingestion.lake import RawLake
+from salesops.sql import string_literal
 
 
 @dataclass(frozen=True)
@@ -23,8 +24,8 @@ class UnknownPerson:
 
 
 def _raw(lake_dir: Path, source: str, name: str) -> str:
-    glob = RawLake(lake_dir).table_glob(source, name).replace("'", "''")
-    return f"read_parquet('{glob}', union_by_name = true, hive_partitioning = false)"
+    glob = string_literal(RawLake(lake_dir).table_glob(source, name))
+    return f"read_parquet({glob}, union_by_name = true, hive_partitioning = false)"
 
 
 def quotas_for_unknown_people(lake_dir: Path) -> list[UnknownPerson]:

@@ -380,7 +380,7 @@ def main(argv: list[str] | None = None) -> int:
         "rollback", help="restore the previous publication of the marts (the one the last run replaced)"
     )
     _add_data_dir(rolling_back, "where the warehouse lives")
-    metrics_command.add_parser(commands)
+    _add_data_dir(metrics_command.add_parser(commands), "where the published marts live")
     args = parser.parse_args(argv)
 
     if args.command == "demo-data":

@@ -56,7 +56,8 @@ class Phase:
         return self.steps <= self.finished
 
     def describe(self) -> str:
-        checks = f"{self.checks_passed} {'tests' if self.name == 'dbt' else 'checks'} passed"
+        noun = "test" if self.name == "dbt" else "check"
+        checks = f"{self.checks_passed} {noun}{'' if self.checks_passed == 1 else 's'} passed"
         checks += f", {self.checks_failed} failed" if self.checks_failed else ""
         checks += f", {self.checks_warned} warned" if self.checks_warned else ""
         failed = f"; {self.steps_failed} step(s) failed" if self.steps_failed else ""
@@ -69,7 +70,7 @@ class Phase:
         elif self.name == "reports" and "reports" in self.metadata:
             done = f"{self.metadata['reports']} reports ({self.metadata['rendered']} rendered by this run)"
         elif self.name == "checks":
-            done = checks.replace("1 checks", "1 check")
+            done = checks
         else:
             done = f"{self.materialized} assets"
         return done + failed

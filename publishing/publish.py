@@ -27,6 +27,7 @@ import duckdb
 import pyarrow as pa
 
 from salesops.faults import pause_point
+from salesops.sql import identifier, string_literal
 
 PUBLISHED_SCHEMA = "marts"
 DATABASE = "salesops.duckdb"
@@ -54,14 +55,6 @@ def as_of_date(database: Path) -> dt.date | None:
     return as_of
 
 
-def _quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
-
-
-def _sql_string(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 def publish_marts(build_database: Path, warehouse_dir: Path, runs: pa.Table | None = None) -> Publication:
     """Copy schema ``marts`` of the build database to ``salesops.duckdb`` and ``parquet/``; ``runs`` (the run
     log, publishing/run_log.py) becomes ``ops.runs`` beside the publication's stamp."""
@@ -77,7 +70,7 @@ def publish_marts(build_database: Path, warehouse_dir: Path, runs: pa.Table | No
     tables: dict[str, int] = {}
     try:
         with duckdb.connect() as build:
-            build.execute(f"attach {_sql_string(str(build_database))} as build (read_only)")
+            build.execute(f"attach {string_literal(str(build_database))} as build (read_only)")
             build.execute("use build")
             names = [
                 row[0]
@@ -92,16 +85,16 @@ def publish_marts(build_database: Path, warehouse_dir: Path, runs: pa.Table | No
                 raise RuntimeError(
                     f"{build_database}: schema {PUBLISHED_SCHEMA!r} holds no tables; nothing to publish."
                 )
-            storage_version = _sql_string(READER_STORAGE_VERSION)
-            build.execute(f"attach {_sql_string(str(incoming))} as publication (storage_version {storage_version})")
+            storage_version = string_literal(READER_STORAGE_VERSION)
+            build.execute(f"attach {string_literal(str(incoming))} as publication (storage_version {storage_version})")
             build.execute(f"create schema publication.{PUBLISHED_SCHEMA}")
             for name in names:
-                source = f"{PUBLISHED_SCHEMA}.{_quote(name)}"
-                build.execute(f"create table publication.{PUBLISHED_SCHEMA}.{_quote(name)} as select * from {source}")
+                source = f"{PUBLISHED_SCHEMA}.{identifier(name)}"
+                build.execute(f"create table publication.{source} as select * from {source}")
                 _copy_comments(build, name)
                 (parquet_dir / name).mkdir()
                 build.execute(
-                    f"copy {source} to {_sql_string(str(parquet_dir / name / 'data.parquet'))} "
+                    f"copy {source} to {string_literal(str(parquet_dir / name / 'data.parquet'))} "
                     "(format parquet, compression zstd)"
                 )
                 tables[name] = build.execute(f"select count(*) from {source}").fetchone()[0]
@@ -136,19 +129,19 @@ def publish_marts(build_database: Path, warehouse_dir: Path, runs: pa.Table | No
 
 def _copy_comments(connection: duckdb.DuckDBPyConnection, table: str) -> None:
     """The table's and its columns' comments (dbt's persist_docs) onto its published copy: BI tools show them."""
-    target = f"publication.{PUBLISHED_SCHEMA}.{_quote(table)}"
+    target = f"publication.{PUBLISHED_SCHEMA}.{identifier(table)}"
     (comment,) = connection.execute(
         "select comment from duckdb_tables() where database_name = 'build' and schema_name = ? and table_name = ?",
         [PUBLISHED_SCHEMA, table],
     ).fetchone()
     if comment:
-        connection.execute(f"comment on table {target} is {_sql_string(comment)}")
+        connection.execute(f"comment on table {target} is {string_literal(comment)}")
     for column, column_comment in connection.execute(
         "select column_name, comment from duckdb_columns() "
         "where database_name = 'build' and schema_name = ? and table_name = ? and comment is not null",
         [PUBLISHED_SCHEMA, table],
     ).fetchall():
-        connection.execute(f"comment on column {target}.{_quote(column)} is {_sql_string(column_comment)}")
+        connection.execute(f"comment on column {target}.{identifier(column)} is {string_literal(column_comment)}")
 
 
 def _make_current(publication_dir: Path, warehouse_dir: Path) -> None:

@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass
 from importlib import metadata
 from pathlib import Path
 
+from salesops.files import write_atomically
 from salesops.settings import PROJECT_ROOT, Settings
 
 CODE = ("ingestion", "orchestration", "publishing", "salesops", "dbt_project/models", "dbt_project/macros")
@@ -78,11 +79,8 @@ def last_build(settings: Settings) -> Build | None:
 
 
 def record_build(settings: Settings, fingerprint: str, run_id: str, publication_id: str) -> None:
-    settings.runs_dir.mkdir(parents=True, exist_ok=True)
     build = Build(fingerprint, run_id, publication_id, dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
-    staged = settings.runs_dir / f".{LAST_BUILD}.{os.getpid()}.tmp"
-    staged.write_text(json.dumps(asdict(build)), encoding="utf-8")
-    os.replace(staged, settings.runs_dir / LAST_BUILD)
+    write_atomically(settings.runs_dir / LAST_BUILD, json.dumps(asdict(build)).encode("utf-8"))
 
 
 def forget_build(settings: Settings) -> None:

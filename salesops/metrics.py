@@ -28,18 +28,20 @@ Plain Python (no Dagster): ``add_parser`` adds the subcommand to the
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import datetime as dt
 import json
 import math
 import sys
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
 from salesops.settings import DBT_PROJECT_DIR, Settings
+from salesops.sql import identifier, string_literal
 
 SEMANTIC_MANIFEST = "semantic_manifest.json"
 # MetricFlow's time spine, built in the in-memory database as dbt builds it in the build database
@@ -132,19 +134,13 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         action="store_true",
         help="list the dimensions you can group and filter by (those of --metrics when given)",
     )
-    command.add_argument(
-        "--data-dir",
-        type=Path,
-        help="where the warehouse lives (default: $SALESOPS_DATA_DIR or ~/.local/share/salesops)",
-    )
     return command
 
 
 def run(args: argparse.Namespace, settings: Settings, stream: TextIO | None = None) -> int:
-    """Execute ``salesops metrics``: 0 when answered, 2 (with a message on stderr) when not."""
+    """Execute ``salesops metrics`` with ``settings`` (their data dir holds the publication): 0 when
+    answered, 2 (with a message on stderr) when not."""
     stream = stream or sys.stdout
-    if getattr(args, "data_dir", None):
-        settings = settings.model_copy(update={"data_dir": Path(args.data_dir).expanduser().resolve()})
     try:
         with MetricsSession.open(settings) as session:
             if args.list:
@@ -259,7 +255,7 @@ class MetricsSession:
 
         connection = duckdb.connect(":memory:")
         try:
-            connection.execute(f"attach '{_sql_string(published)}' as \"{database}\" (read_only)")
+            connection.execute(f"attach {string_literal(str(published))} as {identifier(database)} (read_only)")
         except duckdb.Error as error:
             connection.close()
             raise MetricsError(f"cannot open the published database {published} read-only: {error}") from error
@@ -323,24 +319,17 @@ class MetricsSession:
     def query(self, query: Query) -> tuple[list[str], list[list[Any]]]:
         """The result's column names and rows (dates as ``date``, numbers as ``int`` or ``float``)."""
         request = self._request(query)
-        try:
+        with _metricflow_errors():
             result = self._engine.query(request)
-        except MetricsError:
-            raise
-        except Exception as error:  # MetricFlow's own errors name the bad input and suggest fixes
-            raise MetricsError(_first_lines(error)) from error
         table = result.result_df
         rows = [[_cell(value) for value in row] for row in table.rows]
         return list(table.column_names), rows
 
     def explain(self, query: Query) -> str:
         """The SQL MetricFlow would run."""
-        try:
-            result = self._engine.explain(self._request(query))
-        except MetricsError:
-            raise
-        except Exception as error:
-            raise MetricsError(_first_lines(error)) from error
+        request = self._request(query)
+        with _metricflow_errors():
+            result = self._engine.explain(request)
         return result.sql_statement.sql
 
     def describe_metrics(self) -> str:
@@ -354,10 +343,8 @@ class MetricsSession:
     def describe_dimensions(self, metric_names: Sequence[str]) -> str:
         if metric_names:
             self._request(Query(metrics=metric_names))  # names unknown metrics
-        try:
+        with _metricflow_errors():
             group_bys = self._engine.list_group_bys(metric_names=list(metric_names) or None)
-        except Exception as error:
-            raise MetricsError(_first_lines(error)) from error
         lines = [f"metric_time__{grain}  {meaning}" for grain, meaning in METRIC_TIME_GRAINS]
         for item in group_bys:
             name = getattr(item, "dunder_name", None) or item.name
@@ -422,8 +409,13 @@ def _relation_exists(connection, relation: dict) -> bool:
     return bool(found and found[0])
 
 
-def _sql_string(path: Path) -> str:
-    return str(path).replace("'", "''")
+@contextlib.contextmanager
+def _metricflow_errors() -> Iterator[None]:
+    """MetricFlow's own errors name the bad input and suggest fixes: pass on their first lines."""
+    try:
+        yield
+    except Exception as error:
+        raise MetricsError(_first_lines(error)) from error
 
 
 def _first_lines(error: Exception, limit: int = 40) -> str:

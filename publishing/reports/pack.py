@@ -19,7 +19,8 @@ from pathlib import Path
 from publishing.publish import as_of_date
 from publishing.reports.contexts import statement_context, team_context
 from publishing.reports.data import ReportData
-from publishing.reports.render import render_index, render_report, templates_fingerprint, write_atomically
+from publishing.reports.render import render_index, render_report, templates_fingerprint
+from salesops.files import write_atomically
 
 MANIFEST = "manifest.json"
 # Below this many reports to render, worker start-up costs more than it saves.

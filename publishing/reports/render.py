@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
-import os
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
@@ -19,6 +18,7 @@ import jinja2
 
 from publishing.reports import charts
 from publishing.reports.data import PERCENT_KPIS
+from salesops.files import write_atomically
 
 TEMPLATES_DIR = Path(__file__).with_name("templates")
 REPORT_TITLES = {"company": "Company report", "manager": "Manager report", "statement": "Commission statement"}
@@ -153,13 +153,6 @@ def render_index(as_of: dt.date, reports: list[dict], rendered: int, unassigned_
             titles=REPORT_TITLES,
         )
     )
-
-
-def write_atomically(path: Path, content: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    staged = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    staged.write_bytes(content)
-    os.replace(staged, path)
 
 
 @cache
