@@ -26,7 +26,7 @@ from salesops.settings import PROJECT_ROOT, Settings
 
 CODE = ("ingestion", "orchestration", "publishing", "salesops", "dbt_project/models", "dbt_project/macros")
 CODE_FILES = ("dbt_project/dbt_project.yml", "dbt_project/profiles.yml", "pyproject.toml")
-ENGINES = ("dagster", "dagster-dbt", "dbt-core", "dbt-duckdb", "duckdb", "great-expectations", "weasyprint")
+ENGINES = ("dagster", "dagster-dbt", "dbt-core", "dbt-duckdb", "duckdb", "great-expectations", "reportlab")
 LAST_BUILD = "last_build.json"
 
 

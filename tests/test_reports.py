@@ -17,6 +17,9 @@ import pypdfium2
 import pytest
 
 from publishing.reports import PackSettings, build_report_pack
+from publishing.reports.contexts import team_context
+from publishing.reports.data import ReportData
+from publishing.reports.render import render_report
 from tests.conftest import as_of_date, employees, published
 
 FISCAL_YEAR_START_MONTH = 1  # the default setting: fiscal quarters are calendar quarters
@@ -272,6 +275,27 @@ def test_the_html_is_self_contained(pack):
         assert "https://" not in markup and "<link" not in markup
     assert markup.count("<svg") == 0  # statements carry no chart
     assert (pack["dir"] / "company.html").read_text(encoding="utf-8").count("<svg") >= 6
+
+
+def test_each_chart_of_a_page_clips_to_its_own_box_in_the_reports_font(pack):
+    """Charts inlined together: a clip path named alike in two of them would cut every chart to the first one's box."""
+    charts = re.findall(r"<svg\b.*?</svg>", (pack["dir"] / "company.html").read_text(encoding="utf-8"), flags=re.S)
+    assert len(charts) >= 6
+    ids = [re.findall(r'\bid="([^"]+)"', chart) for chart in charts]
+    for chart, own in zip(charts, ids, strict=True):
+        assert set(re.findall(r"url\(#([^)]+)\)", chart)) <= set(own)
+    every_id = [name for own in ids for name in own]
+    assert len(every_id) == len(set(every_id))
+    assert set(re.findall(r"font-family: ([^;]+);", " ".join(charts))) == {"'DejaVu Sans'"}
+
+
+def test_the_same_figures_give_the_same_pdf_bytes(pack, tmp_path):
+    """No timestamp or random id in a PDF: a report rendered again is byte for byte the one already sent."""
+    data = ReportData(pack["data_dir"] / "warehouse" / "salesops.duckdb", FISCAL_YEAR_START_MONTH, 30)
+    context = team_context(data, min(data.hierarchy.managers), None)
+    for name in ("first", "again"):
+        render_report(context, tmp_path / f"{name}.html", tmp_path / f"{name}.pdf")
+    assert (tmp_path / "first.pdf").read_bytes() == (tmp_path / "again.pdf").read_bytes()
 
 
 def test_a_rerun_renders_only_the_reports_whose_figures_changed(pack, tmp_path):

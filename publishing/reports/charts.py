@@ -1,129 +1,201 @@
-"""Charts as inline SVG: Altair specs rendered by vl-convert, with no browser and no network."""
+"""Charts as ReportLab drawings: vector in the PDF as they are, inline SVG in the HTML.
+
+One definition serves both formats. ReportLab draws a chart in milliseconds,
+where a Vega-Lite chart through vl-convert cost 44 ms to render and as much
+again to turn into something a PDF can hold: at 7 charts a manager report and
+400 managers, that was minutes of the report step.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import re
+from collections.abc import Callable
 
-import altair as alt
-import vl_convert
+from reportlab.graphics import renderSVG
+from reportlab.graphics.charts.barcharts import HorizontalBarChart, VerticalBarChart
+from reportlab.graphics.charts.legends import Legend
+from reportlab.graphics.charts.linecharts import HorizontalLineChart
+from reportlab.graphics.shapes import Drawing, Line, String
+from reportlab.graphics.widgets.markers import makeMarker
+from reportlab.lib import colors
 
-TEAM_COLOUR = "#1f5fa8"
-COMPANY_COLOUR = "#9aa5b1"
-GAIN_COLOUR = "#2e8b57"
-LOSS_COLOUR = "#c0392b"
-TOTAL_COLOUR = "#1f5fa8"
-FONT = "DejaVu Sans"
+from publishing.reports.fonts import BOLD, REGULAR, register_fonts
+
+TEAM_COLOUR = colors.HexColor("#1f5fa8")
+COMPANY_COLOUR = colors.HexColor("#9aa5b1")
+GAIN_COLOUR = colors.HexColor("#2e8b57")
+LOSS_COLOUR = colors.HexColor("#c0392b")
+TOTAL_COLOUR = colors.HexColor("#1f5fa8")
+FORECAST_COLOURS = [colors.HexColor(code) for code in ("#1f5fa8", "#4f8fd6", "#9cc3ee", "#d7e6f7")]
+GRID_COLOUR = colors.HexColor("#e3e8ee")
+AXIS_COLOUR = colors.HexColor("#888888")
 
 
-def _svg(chart: alt.TopLevelMixin) -> str:
-    spec = chart.configure(font=FONT).configure_view(strokeWidth=0).to_dict()
-    svg = vl_convert.vegalite_to_svg(spec)
-    # The SVG is inlined in HTML: drop the XML prolog, keep the <svg> element.
-    return svg[svg.index("<svg") :]
+def short_number(value: float) -> str:
+    """An axis label: 1.2M, 350k, 40 (the team's scale at a glance, not its cents)."""
+    for limit, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= limit:
+            return f"{value / limit:.3g}{suffix}"
+    return f"{value:.3g}" if value else "0"
 
 
-def kpi_trend(title: str, months: list[dt.date], series: dict[str, list[float | None]], percent: bool) -> str:
-    """One KPI over the trend months, a line per scope (the team and, for comparison, the company)."""
-    values = [
-        {"month": month.strftime("%Y-%m"), "value": value, "scope": scope}
-        for scope, points in series.items()
-        for month, value in zip(months, points, strict=True)
-        if value is not None
-    ]
-    colours = [TEAM_COLOUR, COMPANY_COLOUR][: len(series)]
-    chart = (
-        alt.Chart(alt.Data(values=values), title=alt.TitleParams(title, anchor="start", fontSize=11))
-        .mark_line(point=True)
-        .encode(
-            x=alt.X(
-                "month:O",
-                title=None,
-                sort=[m.strftime("%Y-%m") for m in months],
-                axis=alt.Axis(labelAngle=-45, labelFontSize=8),
-            ),
-            y=alt.Y("value:Q", title=None, axis=alt.Axis(format=".0%" if percent else "~s", labelFontSize=8)),
-            color=alt.Color(
-                "scope:N",
-                scale=alt.Scale(domain=list(series), range=colours),
-                legend=alt.Legend(orient="top", title=None, labelFontSize=9),
-            ),
-        )
-        .properties(width=250, height=110)
+def short_percent(value: float) -> str:
+    return f"{value * 100:.0f}%"
+
+
+def svg(drawing: Drawing) -> str:
+    """The drawing as an ``<svg>`` element to inline in HTML (no XML prolog, no doctype).
+
+    ReportLab names every drawing's clip path ``clip``: inlined several to a page,
+    each would clip to the first one's box, so each gets an id of its own (from
+    its content, so the same chart gives the same markup). Its fonts are named
+    as the browser knows them.
+    """
+    markup = renderSVG.drawToString(drawing)
+    markup = markup[markup.index("<svg") :]
+    markup = re.sub(r"\s*<title>.*?</title>\s*<desc>.*?</desc>", "", markup, count=1, flags=re.S)
+    clip = "clip-" + hashlib.sha1(markup.encode("utf-8")).hexdigest()[:12]
+    markup = markup.replace('id="clip"', f'id="{clip}"').replace("url(#clip)", f"url(#{clip})")
+    markup = markup.replace('id="group"', "")
+    return markup.replace(f"font-family: {BOLD};", "font-family: 'DejaVu Sans'; font-weight: bold;").replace(
+        f"font-family: {REGULAR};", "font-family: 'DejaVu Sans';"
     )
-    return _svg(chart)
 
 
-def waterfall(month_label: str, movements: list[tuple[str, float]]) -> str:
-    """A month's waterfall: opening, each movement as a floating bar, closing."""
-    values, level = [], 0.0
-    for index, (label, amount) in enumerate(movements):
+def _title(drawing: Drawing, text: str) -> None:
+    drawing.add(String(0, drawing.height - 11, text, fontName=BOLD, fontSize=10))
+
+
+def _style_value_axis(axis, label_format: Callable[[float], str]) -> None:
+    axis.labels.fontName = REGULAR
+    axis.labels.fontSize = 7
+    axis.labelTextFormat = label_format
+    axis.strokeColor = AXIS_COLOUR
+    axis.gridStrokeColor = GRID_COLOUR
+    axis.visibleGrid = True
+    axis.forceZero = True
+    # Ticks at the ends, so the highest bar or point stays under a labelled gridline.
+    axis.rangeRound = "both"
+
+
+def _legend(x: float, y: float, entries: list[tuple[colors.Color, str]]) -> Legend:
+    legend = Legend()
+    legend.x, legend.y = x, y
+    legend.alignment = "right"
+    legend.columnMaximum = 1
+    legend.fontName = REGULAR
+    legend.fontSize = 8
+    legend.boxAnchor = "nw"
+    legend.dx = legend.dy = 7
+    legend.deltax = 60
+    legend.strokeWidth = 0
+    legend.strokeColor = None
+    legend.colorNamePairs = entries
+    return legend
+
+
+def kpi_trend(title: str, months: list[dt.date], series: dict[str, list[float | None]], percent: bool) -> Drawing:
+    """One KPI over the trend months, a line per scope (the team and, for comparison, the company)."""
+    register_fonts()
+    drawing = Drawing(255, 150)
+    _title(drawing, title)
+    scope_colours = list(zip(series, [TEAM_COLOUR, COMPANY_COLOUR], strict=False))
+    drawing.add(_legend(0, drawing.height - 16, [(colour, scope) for scope, colour in scope_colours]))
+    chart = HorizontalLineChart()
+    chart.x, chart.y, chart.width, chart.height = 34, 32, 215, 82
+    chart.data = [list(points) for points in series.values()]
+    chart.categoryAxis.categoryNames = [month.strftime("%Y-%m") for month in months]
+    chart.categoryAxis.labels.fontName = REGULAR
+    chart.categoryAxis.labels.fontSize = 6.5
+    chart.categoryAxis.labels.angle = 45
+    chart.categoryAxis.labels.boxAnchor = "ne"
+    chart.categoryAxis.strokeColor = AXIS_COLOUR
+    _style_value_axis(chart.valueAxis, short_percent if percent else short_number)
+    for index, (_, colour) in enumerate(scope_colours):
+        chart.lines[index].strokeColor = colour
+        chart.lines[index].strokeWidth = 1.5
+        chart.lines[index].symbol = makeMarker("FilledCircle", size=3, fillColor=colour, strokeColor=colour)
+    if not any(value is not None for points in series.values() for value in points):
+        chart.data = [[0.0] * len(months)]
+        chart.lines[0].strokeColor = None
+        chart.lines[0].symbol = None
+    drawing.add(chart)
+    return drawing
+
+
+def waterfall(month_label: str, movements: list[tuple[str, float]]) -> Drawing:
+    """A month's waterfall: opening, each movement as a floating bar, closing.
+
+    Drawn as two stacked series: an invisible base up to where a bar starts, and the bar.
+    """
+    register_fonts()
+    bases, heights, kinds, level = [], [], [], 0.0
+    for index, (_, amount) in enumerate(movements):
         is_total = index in (0, len(movements) - 1)
         start, end = (0.0, amount) if is_total else (level, level + amount)
         level = end
-        values.append(
-            {
-                "step": label,
-                "order": index,
-                "start": start,
-                "end": end,
-                "amount": amount,
-                "kind": "total" if is_total else ("gain" if amount >= 0 else "loss"),
-            }
-        )
-    chart = (
-        alt.Chart(
-            alt.Data(values=values),
-            title=alt.TitleParams(f"Pipeline waterfall, {month_label}", anchor="start", fontSize=11),
-        )
-        .mark_bar()
-        .encode(
-            x=alt.X(
-                "step:N",
-                sort=[label for label, _ in movements],
-                title=None,
-                axis=alt.Axis(labelAngle=-30, labelFontSize=9),
-            ),
-            y=alt.Y("start:Q", title=None, axis=alt.Axis(format="~s", labelFontSize=8)),
-            y2="end:Q",
-            color=alt.Color(
-                "kind:N",
-                legend=None,
-                scale=alt.Scale(domain=["total", "gain", "loss"], range=[TOTAL_COLOUR, GAIN_COLOUR, LOSS_COLOUR]),
-            ),
-        )
-        .properties(width=420, height=170)
-    )
-    return _svg(chart)
+        bases.append(min(start, end))
+        heights.append(abs(end - start))
+        kinds.append(TOTAL_COLOUR if is_total else (GAIN_COLOUR if amount >= 0 else LOSS_COLOUR))
+    drawing = Drawing(440, 185)
+    _title(drawing, f"Pipeline waterfall, {month_label}")
+    chart = VerticalBarChart()
+    chart.x, chart.y, chart.width, chart.height = 40, 36, 395, 125
+    chart.categoryAxis.style = "stacked"
+    chart.data = [bases, heights]
+    chart.categoryAxis.categoryNames = [label for label, _ in movements]
+    chart.categoryAxis.labels.fontName = REGULAR
+    chart.categoryAxis.labels.fontSize = 7.5
+    chart.categoryAxis.labels.angle = 30
+    chart.categoryAxis.labels.boxAnchor = "ne"
+    chart.categoryAxis.strokeColor = AXIS_COLOUR
+    _style_value_axis(chart.valueAxis, short_number)
+    chart.bars.strokeColor = None
+    chart.bars[0].fillColor = None
+    chart.bars[0].strokeColor = None
+    for index, colour in enumerate(kinds):
+        chart.bars[(1, index)].fillColor = colour
+    drawing.add(chart)
+    return drawing
 
 
-def forecast(segments: list[tuple[str, float]], quota: float | None) -> str:
-    """Won so far, then commit, best case and pipeline, stacked against the quarter's quota."""
-    values, start = [], 0.0
-    for label, amount in segments:
-        values.append({"segment": label, "start": start, "end": start + amount, "row": "This quarter"})
-        start += amount
-    layers = [
-        alt.Chart(alt.Data(values=values))
-        .mark_bar(height=28)
-        .encode(
-            x=alt.X("start:Q", title=None, axis=alt.Axis(format="~s", labelFontSize=8)),
-            x2="end:Q",
-            y=alt.Y("row:N", title=None, axis=None),
-            color=alt.Color(
-                "segment:N",
-                sort=[label for label, _ in segments],
-                scale=alt.Scale(
-                    domain=[label for label, _ in segments], range=["#1f5fa8", "#4f8fd6", "#9cc3ee", "#d7e6f7"]
-                ),
-                legend=alt.Legend(orient="bottom", title=None, labelFontSize=9),
-            ),
-        )
-    ]
+def forecast(segments: list[tuple[str, float]], quota: float | None) -> Drawing:
+    """Won so far, then commit, best case and pipeline, stacked against the quarter's quota (dashed)."""
+    register_fonts()
+    drawing = Drawing(440, 80)
+    _title(drawing, "Forecast vs quota")
+    chart = HorizontalBarChart()
+    chart.x, chart.y, chart.width, chart.height = 10, 30, 420, 28
+    chart.categoryAxis.style = "stacked"
+    chart.categoryAxis.visible = False
+    chart.data = [[max(amount, 0.0)] for _, amount in segments]
+    chart.barWidth = 20
+    chart.bars.strokeColor = None
+    for index, colour in enumerate(FORECAST_COLOURS[: len(segments)]):
+        chart.bars[index].fillColor = colour
+    total = sum(max(amount, 0.0) for _, amount in segments)
+    chart.valueAxis.valueMin = 0
+    chart.valueAxis.valueMax = max(total, quota or 0.0) * 1.05 or 1.0
+    _style_value_axis(chart.valueAxis, short_number)
+    chart.valueAxis.visibleGrid = False
+    drawing.add(chart)
     if quota:
-        layers.append(
-            alt.Chart(alt.Data(values=[{"quota": quota}]))
-            .mark_rule(color="#222", strokeDash=[4, 3], strokeWidth=2)
-            .encode(x="quota:Q")
+        x = chart.x + chart.width * quota / chart.valueAxis.valueMax
+        drawing.add(
+            Line(
+                x,
+                chart.y - 2,
+                x,
+                chart.y + chart.height + 2,
+                strokeColor=colors.HexColor("#222222"),
+                strokeWidth=2,
+                strokeDashArray=[4, 3],
+            )
         )
-    chart = alt.layer(*layers, title=alt.TitleParams("Forecast vs quota", anchor="start", fontSize=11))
-    return _svg(chart.properties(width=420, height=50))
+    drawing.add(
+        _legend(0, 8, [(colour, label) for colour, (label, _) in zip(FORECAST_COLOURS, segments, strict=False)])
+    )
+    drawing.contents[-1].deltax = 95
+    return drawing

@@ -20,8 +20,9 @@ import duckdb
 
 from ingestion.lake import RawLake
 from publishing.mail import MESSAGE_REFUSED, Attachment, compose, connection
+from publishing.reports.formats import money, percent, ratio
 from publishing.reports.pack import MANIFEST
-from publishing.reports.render import REPORT_TITLES, environment, money, percent, ratio
+from publishing.reports.render import REPORT_TITLES, environment
 from salesops.settings import SmtpSettings
 
 DELIVERY_LOG = "delivery_log.sqlite"

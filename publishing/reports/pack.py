@@ -19,7 +19,7 @@ from pathlib import Path
 from publishing.publish import as_of_date
 from publishing.reports.contexts import statement_context, team_context
 from publishing.reports.data import ReportData
-from publishing.reports.render import render_index, render_report, templates_fingerprint
+from publishing.reports.render import layout_fingerprint, render_index, render_report
 from salesops.files import write_atomically
 
 MANIFEST = "manifest.json"
@@ -62,7 +62,7 @@ def figures_hash(context: dict) -> str:
 
 def render_hash(context: dict) -> str:
     """What the files show: the whole context and the templates; a report is rendered again when it changes."""
-    return _hash([context, templates_fingerprint()])
+    return _hash([context, layout_fingerprint()])
 
 
 def _headline(context: dict) -> dict:
