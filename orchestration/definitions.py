@@ -19,7 +19,7 @@ from orchestration.defs.operations import (
 )
 from orchestration.defs.publish import build_publish_asset, open_deals_have_amounts
 from orchestration.defs.reports import REPORT_EMAILS_KEY, build_report_emails_asset, build_report_pack_asset
-from orchestration.defs.transform import dbt_models, dbt_resource
+from orchestration.defs.transform import dbt_models
 from orchestration.resources import DataDirLock, SettingsResource
 from salesops.settings import Settings, load_settings
 
@@ -62,7 +62,6 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         sensors=[build_arrival_sensor(pipeline), build_failure_alert_sensor()],
         # Every writing step holds the data dir's lock (one writer at a time); in-process, it is taken once per run.
         resources={
-            "dbt": dbt_resource(),
             "settings": settings_resource,
             "data_dir_lock": DataDirLock(settings=settings_resource),
         },

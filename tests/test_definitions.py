@@ -246,3 +246,18 @@ def test_dbt_builds_with_a_thread_per_core_and_without_unit_tests(tmp_path):
     assert args[0] == "build"
     assert args[args.index("--threads") + 1] == str(os.cpu_count())
     assert args[args.index("--exclude-resource-type") + 1] == "unit_test"
+
+
+def test_the_dbt_workspace_of_a_data_dir_links_the_project_and_follows_it_when_it_moves(tmp_path):
+    from orchestration.defs.transform import PROJECT_ENTRIES, dbt_workspace
+
+    elsewhere = tmp_path / "old-checkout" / "models"
+    elsewhere.mkdir(parents=True)
+    (tmp_path / "data" / "dbt").mkdir(parents=True)
+    (tmp_path / "data" / "dbt" / "models").symlink_to(elsewhere)  # the code used to live elsewhere
+    workspace = dbt_workspace(tmp_path / "data")
+    assert workspace == tmp_path / "data" / "dbt"
+    assert sorted(path.name for path in workspace.iterdir()) == sorted(PROJECT_ENTRIES)
+    for name in PROJECT_ENTRIES:
+        assert (workspace / name).readlink() == DBT_PROJECT_DIR / name
+    assert dbt_workspace(tmp_path / "data") == workspace  # again: nothing to change

@@ -173,6 +173,17 @@ def test_the_terminal_shows_one_line_per_phase_and_the_log_file_the_rest(demo, f
     assert "Completed successfully" in text and "STEP_SUCCESS" in text  # dbt's log and Dagster's events
 
 
+def test_the_first_run_in_a_new_data_dir_starts_from_the_projects_dbt_parse(demo, first_run):
+    """dbt renders no data-dir path (it runs in <data dir>/dbt), so the project's parse state serves a new data dir."""
+    _, data_dir = demo
+    assert first_run[0] == 0, first_run[1]
+    log = (data_dir / "dbt-target" / "dbt.log").read_text(encoding="utf-8")
+    assert "Unable to do partial parsing" not in log
+    assert "skipping partial parsing" in log or "Partial parsing enabled" in log
+    profile = (data_dir / "dbt" / "profiles.yml").resolve()
+    assert profile == Path(__file__).parents[1] / "dbt_project" / "profiles.yml"
+
+
 def test_rerunning_the_same_deliveries_changes_nothing(demo, first_run, capsys):
     exports, data_dir = demo
     assert first_run[0] == 0

@@ -7,8 +7,10 @@ Nothing here parses the dbt project at import: the project, its manifest and the
 import contextlib
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator, Mapping
 from functools import cache
 from pathlib import Path
@@ -19,6 +21,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 
 from orchestration.resources import DataDirLock, SettingsResource
 from salesops.faults import pause_point
+from salesops.files import write_atomically
 from salesops.settings import DBT_PROJECT_DIR, Settings, load_settings
 
 DBT_EXECUTABLE = Path(sys.executable).with_name("dbt")
@@ -40,25 +43,55 @@ DBT_PAUSE_AFTER_EVENTS = 10
 """The fault-injection point ``dbt`` is reached once dbt has reported this many results (salesops/faults.py)."""
 
 
-def dbt_environment(settings: Settings) -> dict[str, str]:
-    """The environment dbt's profile and sources read their paths from."""
-    return {"SALESOPS_DATA_DIR": str(settings.data_dir)}
+DATA_DIR_SEEN_BY_DBT = ".."
+"""SALESOPS_DATA_DIR as dbt renders it: the data dir relative to the workspace dbt runs in (``dbt_workspace``)."""
+PROJECT_ENTRIES = ("dbt_project.yml", "profiles.yml", "models", "macros", "tests")
+PARSE_STATE = "partial_parse.msgpack"
+PARSE_STATE_SEED = "data_dir_parse_state.msgpack"
+"""The parse state ``prepare_manifest`` made in a workspace, kept under its own name in the project's target
+folder: a ``partial_parse.msgpack`` there may come from a dbt run in the project folder itself."""
+
+
+def dbt_workspace(data_dir: Path) -> Path:
+    """The folder dbt runs in for a data dir: ``<data dir>/dbt``, with the project's files linked in.
+
+    dbt parses the whole project again (about 9 s) whenever its rendered profile
+    or the environment variables its project reads differ from the last parse's.
+    Run from a folder inside the data dir, every path dbt renders is relative
+    (``../warehouse/build.duckdb``) and so the same for every data dir: the
+    parse state ``prepare_manifest`` leaves in the project's target folder
+    seeds the first run of any data dir (``seed_parse_state``).
+    """
+    workspace = data_dir / "dbt"
+    workspace.mkdir(parents=True, exist_ok=True)
+    for name in PROJECT_ENTRIES:
+        link, target = workspace / name, DBT_PROJECT_DIR / name
+        if not (link.is_symlink() and link.readlink() == target):
+            link.unlink(missing_ok=True)  # a link to where the code used to be
+            link.symlink_to(target)
+    return workspace
 
 
 @contextlib.contextmanager
-def environment_for_dbt(settings: Settings) -> Iterator[None]:
-    """``dbt_environment`` while dbt runs: dagster-dbt starts dbt with this process's environment."""
-    variables = dbt_environment(settings)
-    saved = {name: os.environ.get(name) for name in variables}
-    os.environ.update(variables)
+def environment_for_dbt() -> Iterator[None]:
+    """SALESOPS_DATA_DIR as dbt sees it, while dbt runs: dagster-dbt starts dbt with this process's environment."""
+    saved = os.environ.get("SALESOPS_DATA_DIR")
+    os.environ["SALESOPS_DATA_DIR"] = DATA_DIR_SEEN_BY_DBT
     try:
         yield
     finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+        if saved is None:
+            os.environ.pop("SALESOPS_DATA_DIR", None)
+        else:
+            os.environ["SALESOPS_DATA_DIR"] = saved
+
+
+def seed_parse_state(target_path: Path) -> None:
+    """Give a data dir's first dbt run the project's parse state, so it parses only what changed since."""
+    seed, state = DBT_PROJECT_DIR / "target" / PARSE_STATE_SEED, target_path / PARSE_STATE
+    if seed.exists() and not state.exists():
+        target_path.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(seed, state)
 
 
 def dbt_build_args(settings: Settings) -> list[str]:
@@ -86,39 +119,41 @@ def dbt_project() -> DbtProject:
 
 
 def prepare_manifest(settings: Settings) -> Path:
-    """Write ``target/manifest.json`` with ``dbt parse`` (make setup, tests, and first use)."""
+    """Write ``target/manifest.json`` and the parse state with ``dbt parse`` (make setup, tests, and first use).
+
+    It parses in a scratch workspace, the way a run does, so its parse state serves any data dir.
+    """
     project = dbt_project()
-    env = {**os.environ, **dbt_environment(settings)}
-    completed = subprocess.run(
-        [
-            str(DBT_EXECUTABLE),
-            *dbt_parse_args(settings),
-            "--profiles-dir",
-            str(project.profiles_dir),
-            "--project-dir",
-            str(project.project_dir),
-            "--quiet",
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    with tempfile.TemporaryDirectory(prefix="salesops-dbt-parse-") as scratch:
+        workspace = dbt_workspace(Path(scratch))
+        completed = subprocess.run(
+            [
+                str(DBT_EXECUTABLE),
+                *dbt_parse_args(settings),
+                "--profiles-dir",
+                str(project.profiles_dir),
+                "--project-dir",
+                str(workspace),
+                "--target-path",
+                str(project.project_dir / "target"),
+                "--quiet",
+            ],
+            env={**os.environ, "SALESOPS_DATA_DIR": DATA_DIR_SEEN_BY_DBT},
+            cwd=workspace,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
     if completed.returncode != 0:
         raise RuntimeError(f"dbt parse failed:\n{completed.stdout}\n{completed.stderr}")
+    target = project.manifest_path.parent
+    write_atomically(target / PARSE_STATE_SEED, (target / PARSE_STATE).read_bytes())
     return project.manifest_path
 
 
-@cache
-def dbt_resource() -> DbtCliResource:
-    return DbtCliResource(
-        project_dir=dbt_project(), profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=str(DBT_EXECUTABLE)
-    )
-
-
 def manifest_is_stale(project: DbtProject) -> bool:
-    """True when the manifest is missing or older than a file of the dbt project."""
-    if not project.manifest_path.exists():
+    """True when the manifest or the parse state is missing, or older than a file of the dbt project."""
+    if not project.manifest_path.exists() or not (project.manifest_path.parent / PARSE_STATE_SEED).exists():
         return True
     built = project.manifest_path.stat().st_mtime
     sources = [project.project_dir / "dbt_project.yml"]
@@ -135,19 +170,22 @@ def dbt_models() -> dg.AssetsDefinition:
 
     @dbt_assets(
         manifest=project.manifest_path,
-        project=project,
+        # No project= here: dagster-dbt would run dbt in the project's own folder, not the data dir's workspace.
         dagster_dbt_translator=SalesopsTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)),
     )
-    def salesops_dbt_models(
-        context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: SettingsResource, data_dir_lock: DataDirLock
-    ):
+    def salesops_dbt_models(context: dg.AssetExecutionContext, settings: SettingsResource, data_dir_lock: DataDirLock):
         settings = settings.value
         settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
-        with environment_for_dbt(settings):
-            # A target folder per data dir keeps dbt's partial-parse state between runs.
-            events = dbt.cli(
-                dbt_build_args(settings), context=context, target_path=settings.data_dir / "dbt-target"
-            ).stream()
+        # A target folder per data dir keeps dbt's parse state between runs.
+        target_path = settings.data_dir / "dbt-target"
+        seed_parse_state(target_path)
+        dbt = DbtCliResource(
+            project_dir=str(dbt_workspace(settings.data_dir)),
+            profiles_dir=str(DBT_PROJECT_DIR),
+            dbt_executable=str(DBT_EXECUTABLE),
+        )
+        with environment_for_dbt():
+            events = dbt.cli(dbt_build_args(settings), context=context, target_path=target_path).stream()
             for count, event in enumerate(events, start=1):
                 yield event
                 if count == DBT_PAUSE_AFTER_EVENTS:
