@@ -489,7 +489,7 @@ def _team_story(context: dict, charts: dict, max_listed: int) -> list[Flowable]:
                 )
                 for row in attainment
             ],
-            (0.19, 0.1, 0.22, 0.13, 0.13, 0.12, 0.11),
+            (0.18, 0.115, 0.215, 0.13, 0.13, 0.12, 0.11),
             range(3, 7),
             bands=[(6, index, row["band"]) for index, row in enumerate(attainment)],
             depths=[(index, row["depth"]) for index, row in enumerate(attainment)],
@@ -512,7 +512,7 @@ def _team_story(context: dict, charts: dict, max_listed: int) -> list[Flowable]:
                 )
                 for row in rollups
             ],
-            (0.26, 0.11, 0.13, 0.18, 0.18, 0.14),
+            (0.25, 0.115, 0.135, 0.18, 0.18, 0.14),
             range(2, 6),
             bands=[(5, index, row["band"]) for index, row in enumerate(rollups)],
             depths=[(index, row["depth"] + 1) for index, row in enumerate(rollups)],
@@ -663,7 +663,7 @@ def _team_story(context: dict, charts: dict, max_listed: int) -> list[Flowable]:
                     )
                     for row in roster
                 ],
-                (0.2, 0.11, 0.23, 0.2, 0.12, 0.14),
+                (0.2, 0.115, 0.225, 0.2, 0.12, 0.14),
                 depths=[(index, row["depth"]) for index, row in enumerate(roster)],
             )
         )
