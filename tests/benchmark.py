@@ -30,6 +30,7 @@ Scales above 10 run once (`--repeat-large`).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -157,9 +158,11 @@ def floor(exports: Path, data_dir: Path) -> dict[str, float]:
     for unique_id in sorted(models):
         place(unique_id)
     # The compiled SQL names relations "build"."<schema>"."<model>": the database file is build.duckdb.
+    # The compiled SQL reads the lake as dbt does, relative to the data dir's dbt workspace ('../lake/...').
     with (
         tempfile.TemporaryDirectory(prefix="salesops-floor-") as scratch,
         duckdb.connect(str(Path(scratch) / "build.duckdb")) as con,
+        contextlib.chdir(data_dir / "dbt"),
     ):
         started = time.perf_counter()
         for number, path in enumerate(sorted(exports.rglob("*.csv"))):

@@ -13,15 +13,20 @@ import hashlib
 import re
 from collections.abc import Callable
 
+from reportlab import rl_config
 from reportlab.graphics import renderSVG
 from reportlab.graphics.charts.barcharts import HorizontalBarChart, VerticalBarChart
 from reportlab.graphics.charts.legends import Legend
 from reportlab.graphics.charts.linecharts import HorizontalLineChart
-from reportlab.graphics.shapes import Drawing, Line, String
+from reportlab.graphics.shapes import Drawing, Group, Line, String, UserNode
 from reportlab.graphics.widgets.markers import makeMarker
 from reportlab.lib import colors
 
 from publishing.reports.fonts import BOLD, REGULAR, register_fonts
+
+# ReportLab checks the type of every attribute set on a shape: a fifth of a chart's cost, for checks our
+# fixed chart code does not need at run time (the tests draw every chart).
+rl_config.shapeChecking = 0
 
 TEAM_COLOUR = colors.HexColor("#1f5fa8")
 COMPANY_COLOUR = colors.HexColor("#9aa5b1")
@@ -62,6 +67,20 @@ def svg(drawing: Drawing) -> str:
     return markup.replace(f"font-family: {BOLD};", "font-family: 'DejaVu Sans'; font-weight: bold;").replace(
         f"font-family: {REGULAR};", "font-family: 'DejaVu Sans';"
     )
+
+
+def _primitive(node):
+    """The node with every chart widget in it replaced by the plain shapes it draws.
+
+    A chart is drawn twice (PDF and SVG), and each renderer would otherwise
+    compute every axis, label and bar again. (ReportLab's own ``expandUserNodes``
+    copies each shape, and lines cannot be copied.)
+    """
+    if isinstance(node, UserNode):
+        return _primitive(node.provideNode())
+    if isinstance(node, Group):
+        node.contents = [_primitive(child) for child in node.contents]
+    return node
 
 
 def _title(drawing: Drawing, text: str) -> None:
@@ -122,7 +141,7 @@ def kpi_trend(title: str, months: list[dt.date], series: dict[str, list[float | 
         chart.lines[0].strokeColor = None
         chart.lines[0].symbol = None
     drawing.add(chart)
-    return drawing
+    return _primitive(drawing)
 
 
 def waterfall(month_label: str, movements: list[tuple[str, float]]) -> Drawing:
@@ -158,7 +177,7 @@ def waterfall(month_label: str, movements: list[tuple[str, float]]) -> Drawing:
     for index, colour in enumerate(kinds):
         chart.bars[(1, index)].fillColor = colour
     drawing.add(chart)
-    return drawing
+    return _primitive(drawing)
 
 
 def forecast(segments: list[tuple[str, float]], quota: float | None) -> Drawing:
@@ -198,4 +217,4 @@ def forecast(segments: list[tuple[str, float]], quota: float | None) -> Drawing:
         _legend(0, 8, [(colour, label) for colour, (label, _) in zip(FORECAST_COLOURS, segments, strict=False)])
     )
     drawing.contents[-1].deltax = 95
-    return drawing
+    return _primitive(drawing)

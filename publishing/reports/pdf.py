@@ -240,17 +240,16 @@ def table(
     return Table(data, colWidths=columns, repeatRows=len(head), style=TableStyle(style), hAlign="LEFT")
 
 
-def cards(cards: Sequence[tuple[str, str, str | None]]) -> Table:
-    """Headline figures in boxes: (label, value, attainment band or None)."""
+def cards(figures: Sequence[tuple[str, str, str | None]]) -> Table:
+    """Headline figures in boxes side by side: (label, value, attainment band or None)."""
     gap = 6
-    width = (WIDTH - gap * (len(cards) - 1)) / len(cards)
+    width = (WIDTH - gap * (len(figures) - 1)) / len(figures)
     cells, widths, style = [], [], [("VALIGN", (0, 0), (-1, -1), "TOP")]
-    for index, (label, value, band) in enumerate(cards):
-        column = 2 * index
+    for index, (label, value, band) in enumerate(figures):
         if index:
             cells.append("")
             widths.append(gap)
-            column = len(cells)
+        column = len(cells)
         cells.append([_paragraph(label.upper(), CARD_LABEL), _paragraph(value, CARD_VALUE)])
         widths.append(width)
         style.append(("BOX", (column, 0), (column, 0), 0.8, CARD_BORDER))
