@@ -86,9 +86,13 @@ def environment_for_dbt() -> Iterator[None]:
             os.environ["SALESOPS_DATA_DIR"] = saved
 
 
+def parse_state_seed() -> Path:
+    return dbt_project().manifest_path.parent / PARSE_STATE_SEED
+
+
 def seed_parse_state(target_path: Path) -> None:
     """Give a data dir's first dbt run the project's parse state, so it parses only what changed since."""
-    seed, state = DBT_PROJECT_DIR / "target" / PARSE_STATE_SEED, target_path / PARSE_STATE
+    seed, state = parse_state_seed(), target_path / PARSE_STATE
     if seed.exists() and not state.exists():
         target_path.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(seed, state)
@@ -146,14 +150,13 @@ def prepare_manifest(settings: Settings) -> Path:
         )
     if completed.returncode != 0:
         raise RuntimeError(f"dbt parse failed:\n{completed.stdout}\n{completed.stderr}")
-    target = project.manifest_path.parent
-    write_atomically(target / PARSE_STATE_SEED, (target / PARSE_STATE).read_bytes())
+    write_atomically(parse_state_seed(), (project.manifest_path.parent / PARSE_STATE).read_bytes())
     return project.manifest_path
 
 
 def manifest_is_stale(project: DbtProject) -> bool:
     """True when the manifest or the parse state is missing, or older than a file of the dbt project."""
-    if not project.manifest_path.exists() or not (project.manifest_path.parent / PARSE_STATE_SEED).exists():
+    if not project.manifest_path.exists() or not parse_state_seed().exists():
         return True
     built = project.manifest_path.stat().st_mtime
     sources = [project.project_dir / "dbt_project.yml"]

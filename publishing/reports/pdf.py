@@ -447,9 +447,9 @@ def _chart_grid(drawings: list[Drawing]) -> Table:
     )
 
 
-def _team_story(context: dict, charts: dict, max_listed: int) -> list[Flowable]:
+def _team_story(context: dict, title: str, charts: dict, max_listed: int) -> list[Flowable]:
     period, forecast = context["period"], context["forecast"]
-    story = page_header(context, context["title"])
+    story = page_header(context, title)
     story.append(
         cards(
             [
@@ -676,7 +676,7 @@ def render_pdf(context: dict, title: str, charts: dict, max_listed: int) -> byte
     if context["kind"] == "statement":
         story = _statement_story(context)
     else:
-        story = _team_story({**context, "title": title}, charts, max_listed)
+        story = _team_story(context, title, charts, max_listed)
     recipient, period = context["recipient"], context["period"]
     buffer = io.BytesIO()
     document = BaseDocTemplate(
