@@ -34,10 +34,16 @@ def run_pipeline(exports_dir: Path, data_dir: Path, stream=None, full_refresh: b
 
     When nothing changed since the run that made the current publication (the
     exports, the code, the settings), say so and return 0 without building,
-    unless ``full_refresh``.
+    unless ``full_refresh``, which also rebuilds the incremental models in full.
     """
     from publishing.publish import current_publication
-    from salesops.build_state import build_fingerprint, forget_build, nothing_new, record_build
+    from salesops.build_state import (
+        build_fingerprint,
+        forget_build,
+        forget_incremental_basis,
+        nothing_new,
+        record_build,
+    )
 
     stream = stream or sys.stdout
     settings = _settings_for(data_dir, exports_dir)
@@ -65,6 +71,8 @@ def run_pipeline(exports_dir: Path, data_dir: Path, stream=None, full_refresh: b
         )
         return 0
     forget_build(settings)
+    if full_refresh:
+        forget_incremental_basis(settings)
 
     import dagster as dg
     from dagster._core.utils import make_new_run_id
@@ -347,7 +355,8 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument(
         "--full-refresh",
         action="store_true",
-        help="build and publish even when nothing changed since the current publication",
+        help="build and publish even when nothing changed since the current publication, "
+        "rebuilding the incremental tables from the whole lake",
     )
     demo = commands.add_parser("demo-data", help="write seeded demo exports in the systems' own formats")
     demo.add_argument("--out", required=True, type=Path)

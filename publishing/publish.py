@@ -55,7 +55,9 @@ def as_of_date(database: Path) -> dt.date | None:
     return as_of
 
 
-def publish_marts(build_database: Path, warehouse_dir: Path, runs: pa.Table | None = None) -> Publication:
+def publish_marts(
+    build_database: Path, warehouse_dir: Path, runs: pa.Table | None = None, memory_limit: str | None = None
+) -> Publication:
     """Copy schema ``marts`` of the build database to ``salesops.duckdb`` and ``parquet/``; ``runs`` (the run
     log, publishing/run_log.py) becomes ``ops.runs`` beside the publication's stamp."""
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
@@ -69,7 +71,9 @@ def publish_marts(build_database: Path, warehouse_dir: Path, runs: pa.Table | No
     incoming = publication_dir / f".incoming-{DATABASE}"
     tables: dict[str, int] = {}
     try:
-        with duckdb.connect() as build:
+        # Copying a big mart spills beyond memory_limit (DuckDB's default: 80 % of the machine's memory).
+        config = {"temp_directory": str(warehouse_dir / "publish.tmp")}
+        with duckdb.connect(config=config | ({"memory_limit": memory_limit} if memory_limit else {})) as build:
             build.execute(f"attach {string_literal(str(build_database))} as build (read_only)")
             build.execute("use build")
             names = [

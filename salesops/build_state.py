@@ -27,7 +27,11 @@ from salesops.settings import PROJECT_ROOT, Settings
 CODE = ("ingestion", "orchestration", "publishing", "salesops", "dbt_project/models", "dbt_project/macros")
 CODE_FILES = ("dbt_project/dbt_project.yml", "dbt_project/profiles.yml", "pyproject.toml")
 ENGINES = ("dagster", "dagster-dbt", "dbt-core", "dbt-duckdb", "duckdb", "great-expectations", "reportlab")
+DBT_CODE = ("dbt_project/models", "dbt_project/macros")
+DBT_CODE_FILES = ("dbt_project/dbt_project.yml", "dbt_project/profiles.yml")
+DBT_ENGINES = ("dbt-core", "dbt-duckdb", "duckdb")
 LAST_BUILD = "last_build.json"
+INCREMENTAL_BASIS = "incremental_basis.txt"
 
 
 @dataclass(frozen=True)
@@ -49,16 +53,49 @@ def _exports_state(exports_dir: Path) -> list[str]:
     return lines
 
 
-def _code_digest() -> str:
+def _digest(folders: tuple[str, ...], files: tuple[str, ...], engines: tuple[str, ...]) -> str:
     digest = hashlib.sha256()
-    paths = [PROJECT_ROOT / name for name in CODE_FILES]
-    for folder in CODE:
+    paths = [PROJECT_ROOT / name for name in files]
+    for folder in folders:
         paths += (path for path in (PROJECT_ROOT / folder).rglob("*") if path.is_file() and path.suffix != ".pyc")
     for path in sorted(paths):
         digest.update(str(path.relative_to(PROJECT_ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
-    for engine in ENGINES:
+    for engine in engines:
         digest.update(f"{engine}=={metadata.version(engine)}\n".encode())
     return digest.hexdigest()
+
+
+def _code_digest() -> str:
+    return _digest(CODE, CODE_FILES, ENGINES)
+
+
+def incremental_basis(settings: Settings) -> str:
+    """What the rows of the incremental models are computed with: the dbt project, its vars, the engines.
+
+    Rows an incremental model kept from earlier runs were computed by the code of
+    those runs; when this changes, the models are rebuilt in full.
+    """
+    digest = hashlib.sha256(_digest(DBT_CODE, DBT_CODE_FILES, DBT_ENGINES).encode())
+    digest.update(json.dumps(settings.dbt_vars(), sort_keys=True).encode())
+    return digest.hexdigest()
+
+
+def needs_full_rebuild(settings: Settings) -> bool:
+    """True unless the last successful dbt build in this data dir had the current incremental basis."""
+    try:
+        return (settings.dbt_target_dir / INCREMENTAL_BASIS).read_text(encoding="utf-8") != incremental_basis(settings)
+    except FileNotFoundError:
+        return True
+
+
+def record_incremental_basis(settings: Settings) -> None:
+    """After a successful dbt build: every incremental model's rows are those of the current basis."""
+    write_atomically(settings.dbt_target_dir / INCREMENTAL_BASIS, incremental_basis(settings).encode("utf-8"))
+
+
+def forget_incremental_basis(settings: Settings) -> None:
+    """The next dbt build rebuilds the incremental models in full (``salesops run --full-refresh``)."""
+    (settings.dbt_target_dir / INCREMENTAL_BASIS).unlink(missing_ok=True)
 
 
 def build_fingerprint(settings: Settings) -> str:

@@ -14,6 +14,7 @@ override it; nothing below the CLI reads the environment.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
@@ -24,6 +25,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ingestion.contracts import ENTITIES, FEEDS_PAY, QUARANTINABLE
+
+# The units DuckDB's memory_limit accepts.
+MEMORY_SIZE = re.compile(r"\d+(\.\d+)? ?(KB|MB|GB|TB|KiB|MiB|GiB|TiB)")
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
@@ -94,6 +98,11 @@ class OperationsSettings(_Model):
         None, description="SALESOPS_HEAD_OF_SALES: Employee # who receives the company report."
     )
     report_workers: int = Field(2, ge=1, description="SALESOPS_REPORT_WORKERS: processes rendering the reports.")
+    memory_limit: str = Field(
+        "768MB",
+        description="SALESOPS_MEMORY_LIMIT: DuckDB's memory in the dbt build and the publish step, e.g. 1GB or "
+        "512MiB; a step that needs more spills to disk under the data dir.",
+    )
     email_reports: bool = Field(
         False,
         description="SALESOPS_EMAIL_REPORTS: the pipeline emails the reports after rendering them (read at start-up).",
@@ -107,6 +116,13 @@ class OperationsSettings(_Model):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError("not an IANA time zone; use a name such as Europe/Berlin or UTC") from None
         return value
+
+    @field_validator("memory_limit")
+    @classmethod
+    def _memory_size(cls, value: str) -> str:
+        if not MEMORY_SIZE.fullmatch(value):
+            raise ValueError("not a memory size; write a number and a unit, such as 1GB, 1.5GB or 512MiB")
+        return value.replace(" ", "")
 
 
 class Settings(_Model):
@@ -190,6 +206,11 @@ class Settings(_Model):
         return self.data_dir / "runs"
 
     @property
+    def dbt_target_dir(self) -> Path:
+        """dbt's target folder for this data dir: its parse state, compiled SQL and run results."""
+        return self.data_dir / "dbt-target"
+
+    @property
     def dagster_home(self) -> Path:
         return self.data_dir / "dagster"
 
@@ -228,6 +249,7 @@ ENVIRONMENT: dict[str, tuple[str, ...]] = {
     "SALESOPS_STALE_DEAL_DAYS": ("operations", "stale_deal_days"),
     "SALESOPS_HEAD_OF_SALES": ("operations", "head_of_sales"),
     "SALESOPS_REPORT_WORKERS": ("operations", "report_workers"),
+    "SALESOPS_MEMORY_LIMIT": ("operations", "memory_limit"),
     "SALESOPS_EMAIL_REPORTS": ("operations", "email_reports"),
     "SALESOPS_QUARANTINE": ("quarantine",),
 }

@@ -101,6 +101,19 @@ def run_salesops(exports: Path, data_dir: Path, capsys, *options: str) -> tuple[
     return code, capsys.readouterr().out
 
 
+def run_pipeline_once(exports: Path, data_dir: Path) -> tuple[int, str]:
+    """`run_salesops` for a fixture shared by several tests (no capsys there): (exit code, what it printed)."""
+    from orchestration.cli import run_pipeline
+
+    output = io.StringIO()
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("SALESOPS_DATA_DIR", str(data_dir))
+        env.setenv("SALESOPS_EXPORTS_DIR", str(exports))
+        env.delenv("DAGSTER_HOME", raising=False)
+        code = run_pipeline(exports, data_dir, stream=output)
+    return code, output.getvalue()
+
+
 def published(data_dir: Path, sql: str) -> list[tuple]:
     """Query the published marts as a BI reader would (read-only)."""
     with duckdb.connect(str(data_dir / "warehouse" / "salesops.duckdb"), read_only=True) as con:
@@ -141,18 +154,11 @@ class DemoRun:
 def demo_run(tmp_path_factory) -> DemoRun:
     """One `salesops run` on generated demo exports, shared by the end-to-end test files (a run takes ~20 s)."""
     from demo_exports.generator import generate_exports
-    from orchestration.cli import run_pipeline
 
     root = tmp_path_factory.mktemp("demo")
     exports, data_dir = root / "exports", root / "data"
     generate_exports(exports, scale=DEMO_SCALE)
-    output = io.StringIO()
-    with pytest.MonkeyPatch.context() as env:  # the CLI exports its settings to the environment for dbt
-        env.setenv("SALESOPS_DATA_DIR", str(data_dir))
-        env.setenv("SALESOPS_EXPORTS_DIR", str(exports))
-        env.delenv("DAGSTER_HOME", raising=False)  # an ephemeral Dagster instance per run
-        code = run_pipeline(exports, data_dir, stream=output)
-    return DemoRun(exports, data_dir, code, output.getvalue())
+    return DemoRun(exports, data_dir, *run_pipeline_once(exports, data_dir))
 
 
 @pytest.fixture(scope="session")

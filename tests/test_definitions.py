@@ -99,6 +99,19 @@ def test_settings_defaults_and_overrides(tmp_path):
     assert custom.dbt_vars()["stage_map"][0]["stage_name"] == "Discovery"
 
 
+def test_duckdbs_memory_limit_is_a_setting_dbt_and_publish_share(tmp_path):
+    from orchestration.defs.transform import dbt_environment
+
+    profile = (DBT_PROJECT_DIR / "profiles.yml").read_text(encoding="utf-8")
+    default = load_settings({"SALESOPS_DATA_DIR": str(tmp_path)}).operations.memory_limit
+    # A bare `dbt build` (make docs) gets the same default as the pipeline.
+    assert f"env_var('SALESOPS_MEMORY_LIMIT', '{default}')" in profile
+    chosen = load_settings({"SALESOPS_DATA_DIR": str(tmp_path), "SALESOPS_MEMORY_LIMIT": "1.5 GB"})
+    assert dbt_environment(chosen)["SALESOPS_MEMORY_LIMIT"] == "1.5GB"
+    with pytest.raises(ValueError, match=r"SALESOPS_MEMORY_LIMIT=lots: not a memory size; write a number and a unit"):
+        load_settings({"SALESOPS_DATA_DIR": str(tmp_path), "SALESOPS_MEMORY_LIMIT": "lots"})
+
+
 def test_the_pipeline_runs_itself_under_the_daemon():
     from orchestration.definitions import PIPELINE_JOB, defs
     from orchestration.defs.operations import ARRIVAL_SENSOR, FAILURE_ALERT_SENSOR, FRESHNESS_CHECK, NIGHTLY_SCHEDULE
@@ -246,6 +259,8 @@ def test_dbt_builds_with_a_thread_per_core_and_without_unit_tests(tmp_path):
     assert args[0] == "build"
     assert args[args.index("--threads") + 1] == str(os.cpu_count())
     assert args[args.index("--exclude-resource-type") + 1] == "unit_test"
+    assert "--full-refresh" not in args
+    assert "--full-refresh" in dbt_build_args(load_settings({"SALESOPS_DATA_DIR": str(tmp_path)}), full_rebuild=True)
 
 
 def test_the_dbt_workspace_of_a_data_dir_links_the_project_and_follows_it_when_it_moves(tmp_path):

@@ -29,7 +29,10 @@ def build_publish_asset() -> dg.AssetsDefinition:
         # This run, as far as it has come: every blocking check passed, or it would not be publishing.
         record = run_record(context.instance, context.run.run_id, "published", settings, as_of)
         publication = publish_marts(
-            settings.build_database, settings.warehouse_dir, runs_table([*read_runs(settings.runs_dir), record])
+            settings.build_database,
+            settings.warehouse_dir,
+            runs_table([*read_runs(settings.runs_dir), record]),
+            memory_limit=settings.operations.memory_limit,
         )
         append_run(settings.runs_dir, record)
         context.log.info(f"published {len(publication.tables)} marts to {publication.database}")

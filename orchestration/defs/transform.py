@@ -20,6 +20,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
 from orchestration.resources import DataDirLock, SettingsResource
+from salesops.build_state import needs_full_rebuild, record_incremental_basis
 from salesops.faults import pause_point
 from salesops.files import write_atomically
 from salesops.settings import DBT_PROJECT_DIR, Settings, load_settings
@@ -72,18 +73,25 @@ def dbt_workspace(data_dir: Path) -> Path:
     return workspace
 
 
+def dbt_environment(settings: Settings) -> dict[str, str]:
+    """What the profile reads from the environment: the data dir as dbt sees it, and DuckDB's memory limit."""
+    return {"SALESOPS_DATA_DIR": DATA_DIR_SEEN_BY_DBT, "SALESOPS_MEMORY_LIMIT": settings.operations.memory_limit}
+
+
 @contextlib.contextmanager
-def environment_for_dbt() -> Iterator[None]:
-    """SALESOPS_DATA_DIR as dbt sees it, while dbt runs: dagster-dbt starts dbt with this process's environment."""
-    saved = os.environ.get("SALESOPS_DATA_DIR")
-    os.environ["SALESOPS_DATA_DIR"] = DATA_DIR_SEEN_BY_DBT
+def environment_for_dbt(settings: Settings) -> Iterator[None]:
+    """``dbt_environment`` while dbt runs: dagster-dbt starts dbt with this process's environment."""
+    overrides = dbt_environment(settings)
+    saved = {name: os.environ.get(name) for name in overrides}
+    os.environ.update(overrides)
     try:
         yield
     finally:
-        if saved is None:
-            os.environ.pop("SALESOPS_DATA_DIR", None)
-        else:
-            os.environ["SALESOPS_DATA_DIR"] = saved
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def parse_state_seed() -> Path:
@@ -98,10 +106,10 @@ def seed_parse_state(target_path: Path) -> None:
         shutil.copyfile(seed, state)
 
 
-def dbt_build_args(settings: Settings) -> list[str]:
+def dbt_build_args(settings: Settings, full_rebuild: bool = False) -> list[str]:
     # Unit tests check the SQL on fixtures, not the data: `make test` runs them, a pipeline run need not.
     # As many dbt threads as the machine has cores (a flag, not the profile: the profile's values are part
-    # of what dbt's partial parsing compares).
+    # of what dbt's partial parsing compares). A full rebuild replaces the incremental models' kept rows.
     return [
         "build",
         "--vars",
@@ -110,6 +118,7 @@ def dbt_build_args(settings: Settings) -> list[str]:
         "unit_test",
         "--threads",
         str(os.cpu_count() or 1),
+        *(["--full-refresh"] if full_rebuild else []),
     ]
 
 
@@ -142,7 +151,7 @@ def prepare_manifest(settings: Settings) -> Path:
                 str(project.project_dir / "target"),
                 "--quiet",
             ],
-            env={**os.environ, "SALESOPS_DATA_DIR": DATA_DIR_SEEN_BY_DBT},
+            env={**os.environ, **dbt_environment(settings)},
             cwd=workspace,
             capture_output=True,
             text=True,
@@ -159,7 +168,7 @@ def manifest_is_stale(project: DbtProject) -> bool:
     if not project.manifest_path.exists() or not parse_state_seed().exists():
         return True
     built = project.manifest_path.stat().st_mtime
-    sources = [project.project_dir / "dbt_project.yml"]
+    sources = [project.project_dir / "dbt_project.yml", project.project_dir / "profiles.yml"]
     for folder in ("models", "macros", "tests"):
         sources += [path for path in (project.project_dir / folder).rglob("*") if path.suffix in (".sql", ".yml")]
     return any(path.stat().st_mtime > built for path in sources)
@@ -180,19 +189,21 @@ def dbt_models() -> dg.AssetsDefinition:
         settings = settings.value
         settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
         # A target folder per data dir keeps dbt's parse state between runs.
-        target_path = settings.data_dir / "dbt-target"
+        target_path = settings.dbt_target_dir
         seed_parse_state(target_path)
+        full_rebuild = needs_full_rebuild(settings)
         dbt = DbtCliResource(
             project_dir=str(dbt_workspace(settings.data_dir)),
             profiles_dir=str(DBT_PROJECT_DIR),
             dbt_executable=str(DBT_EXECUTABLE),
         )
-        with environment_for_dbt():
-            events = dbt.cli(dbt_build_args(settings), context=context, target_path=target_path).stream()
+        with environment_for_dbt(settings):
+            events = dbt.cli(dbt_build_args(settings, full_rebuild), context=context, target_path=target_path).stream()
             for count, event in enumerate(events, start=1):
                 yield event
                 if count == DBT_PAUSE_AFTER_EVENTS:
                     pause_point("dbt")
+        record_incremental_basis(settings)  # reached only when every node passed: stream() raises otherwise
 
     return salesops_dbt_models
 

@@ -1,3 +1,5 @@
+{{ incremental_by_delivery('customer_id') }}
+
 with latest as (
     {{ latest_by_id(source('billing', 'customer'), ['"id"']) }}
 )

@@ -1,3 +1,5 @@
+{{ incremental_by_delivery('invoice_id') }}
+
 with latest as (
     {{ latest_by_id(source('billing', 'invoice'), ['"id"']) }}
 )

@@ -1,3 +1,5 @@
+{{ incremental_by_delivery('subscription_item_id') }}
+
 with latest as (
     {{ latest_by_id(source('billing', 'subscription_item'), ['"id"']) }}
 )

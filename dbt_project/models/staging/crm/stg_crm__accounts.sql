@@ -1,3 +1,5 @@
+{{ incremental_by_delivery('account_id') }}
+
 with latest as (
     {{ latest_by_id(source('crm', 'account'), ['"Id"']) }}
 )

@@ -1,3 +1,5 @@
+{{ incremental_by_delivery('lead_id') }}
+
 with latest as (
     {{ latest_by_id(source('crm', 'lead'), ['"Id"']) }}
 )

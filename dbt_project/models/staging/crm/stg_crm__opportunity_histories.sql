@@ -1,11 +1,17 @@
+{{ incremental_by_delivery('opportunity_history_id') }}
+
 with latest as (
     {{ latest_by_id(source('crm', 'opportunity_history'), ['"Id"']) }}
 ),
 
-{#- A full export re-delivers old history: a row is new in the delivery that first brought its Id. -#}
+{#- A full export re-delivers old history: a row is new in the delivery that first brought its Id
+    (an incremental build looks it up only for the Ids its new deliveries bring). -#}
 first_seen as (
     select "Id" as opportunity_history_id, min(_delivery) as first_delivery_id
     from {{ source('crm', 'opportunity_history') }}
+    {%- if is_incremental() %}
+    where "Id" in (select latest."Id" from latest)
+    {%- endif %}
     group by "Id"
 )
 
