@@ -2,6 +2,7 @@
 
 import importlib
 import os
+import subprocess
 import sys
 
 import dagster as dg
@@ -261,6 +262,15 @@ def test_dbt_builds_with_a_thread_per_core_and_without_unit_tests(tmp_path):
     assert args[args.index("--exclude-resource-type") + 1] == "unit_test"
     assert "--full-refresh" not in args
     assert "--full-refresh" in dbt_build_args(load_settings({"SALESOPS_DATA_DIR": str(tmp_path)}), full_rebuild=True)
+
+
+def test_the_dbt_resource_knows_the_executables_version_without_asking_it(tmp_path):
+    """It reads dbt-core's version from the package, instead of a `dbt --version` before every build."""
+    from orchestration.defs.transform import DBT_EXECUTABLE, WorkspaceDbtCli
+
+    reported = subprocess.run([str(DBT_EXECUTABLE), "--version"], capture_output=True, text=True, check=True).stdout
+    resource = WorkspaceDbtCli(project_dir=str(DBT_PROJECT_DIR), dbt_executable=str(DBT_EXECUTABLE))
+    assert f"installed: {resource._cli_version}" in reported
 
 
 def test_the_dbt_workspace_of_a_data_dir_links_the_project_and_follows_it_when_it_moves(tmp_path):

@@ -653,6 +653,31 @@ def test_the_incremental_run_builds_the_same_marts_as_a_full_rebuild(demo, next_
     assert _marts(demo[1])["fct_opportunities"] != rebuilt["fct_opportunities"]
 
 
+def test_the_snapshots_uniqueness_test_reads_only_the_days_the_last_build_wrote(next_night, tmp_path):
+    """An incremental build rewrites whole days: its uniqueness test checks those, not twelve million old rows."""
+    import duckdb
+
+    _, data_dir, _, code, output = next_night
+    assert code == 0, output
+    compiled = next((data_dir / "dbt-target" / "compiled").rglob("unique_combination_fct_pipelin*.sql"))
+    test_sql = compiled.read_text(encoding="utf-8")
+    shutil.copyfile(data_dir / "warehouse" / "build.duckdb", tmp_path / "build.duckdb")
+    with duckdb.connect(str(tmp_path / "build.duckdb")) as build:
+        snapshots = "marts.fct_pipeline_snapshots"
+        days = dict(
+            build.execute(f"select built_from_delivery_id, max(snapshot_date) from {snapshots} group by 1").fetchall()
+        )
+        assert sorted(days) == [D2, "2026-11-27"]  # the first night's days, and the day the next night added
+        assert build.execute(test_sql).fetchall() == []
+        # A duplicate on a day an earlier build wrote is not looked at again ...
+        build.execute(f"insert into {snapshots} select * from {snapshots} where snapshot_date = ? limit 1", [days[D2]])
+        assert build.execute(test_sql).fetchall() == []
+        # ... one on a day the last build wrote fails the test.
+        latest = days["2026-11-27"]
+        build.execute(f"insert into {snapshots} select * from {snapshots} where snapshot_date = ? limit 1", [latest])
+        assert [row[0] for row in build.execute(test_sql).fetchall()] == [latest]
+
+
 def test_team_and_rep_bookings_follow_owners_and_the_reporting_line(demo, first_run):
     exports, data_dir = demo
     assert first_run[0] == 0
