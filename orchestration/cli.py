@@ -6,6 +6,7 @@ import argparse
 import os
 import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -411,13 +412,32 @@ def main(argv: list[str] | None = None) -> int:
         Path(os.environ["SALESOPS_EXPORTS_DIR"]) if os.environ.get("SALESOPS_EXPORTS_DIR") else None
     )
     if exports is None:
-        exports = data_dir / "demo-exports"
-        if not exports.exists():
-            from demo_exports.generator import generate_exports
-
-            print(f"salesops: no --exports given; generating demo exports (scale {DEMO_SCALE}) in {exports}")
-            generate_exports(exports, scale=DEMO_SCALE)
+        exports = demo_exports_in(data_dir)
     return run_pipeline(exports.resolve(), data_dir, full_refresh=getattr(args, "full_refresh", False))
+
+
+def demo_exports_in(data_dir: Path) -> Path:
+    """``<data dir>/demo-exports``, generated the first time: whole or not at all.
+
+    They are written to a scratch folder and renamed into place, so a run
+    stopped while generating, or two first runs at once, never leave a
+    half-written drop folder for a later run to ingest.
+    """
+    exports = data_dir / "demo-exports"
+    if exports.exists():
+        return exports
+    from demo_exports.generator import generate_exports
+
+    print(f"salesops: no --exports given; generating demo exports (scale {DEMO_SCALE}) in {exports}")
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".demo-exports-", dir=data_dir) as scratch:
+        generate_exports(Path(scratch) / "exports", scale=DEMO_SCALE)
+        try:
+            os.rename(Path(scratch) / "exports", exports)
+        except OSError:
+            if not exports.is_dir():
+                raise  # not another run having generated them first
+    return exports
 
 
 if __name__ == "__main__":

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from salesops.data_dir_lock import exclusive_data_dir
 from tests.conftest import published
 
@@ -68,3 +70,39 @@ def test_a_landing_left_by_a_killed_run_is_invisible_to_the_next(pipeline, tmp_p
     assert run.returncode == 0, output
     after = published(copy, "select source_name, table_name, delivery_id, row_count from marts.rpt_deliveries")
     assert sorted(after) == sorted(before)
+
+
+def _write_marker(out: Path, text: str) -> None:
+    (out / "crm").mkdir(parents=True)
+    (out / "crm" / "marker.txt").write_text(text, encoding="utf-8")
+
+
+def test_demo_exports_appear_whole_or_not_at_all(tmp_path, monkeypatch):
+    """`salesops run` without --exports generates demo exports once; a stopped or concurrent first run
+    never leaves a half-written drop folder for the next run to ingest."""
+    import demo_exports.generator as generator
+    from orchestration.cli import demo_exports_in
+
+    data_dir = tmp_path / "data"
+
+    def stopped(out: Path, scale: float) -> None:
+        _write_marker(out, "half")
+        raise KeyboardInterrupt  # the run was stopped while generating
+
+    monkeypatch.setattr(generator, "generate_exports", stopped)
+    with pytest.raises(KeyboardInterrupt):
+        demo_exports_in(data_dir)
+    assert list(data_dir.iterdir()) == []  # neither a drop folder nor the scratch one
+
+    def beaten(out: Path, scale: float) -> None:
+        _write_marker(out, "second")
+        _write_marker(data_dir / "demo-exports", "first")  # another first run finished meanwhile
+
+    monkeypatch.setattr(generator, "generate_exports", beaten)
+    exports = demo_exports_in(data_dir)
+    assert exports == data_dir / "demo-exports"
+    assert (exports / "crm" / "marker.txt").read_text(encoding="utf-8") == "first"
+    assert sorted(path.name for path in data_dir.iterdir()) == ["demo-exports"]
+
+    monkeypatch.setattr(generator, "generate_exports", stopped)
+    assert demo_exports_in(data_dir) == exports  # there: nothing is generated again

@@ -43,7 +43,7 @@ class SalesopsTranslator(DagsterDbtTranslator):
 
 
 class WorkspaceDbtCli(DbtCliResource):
-    """dbt run as a subprocess, without the ~5 s dagster-dbt spends before starting it.
+    """dbt run as a subprocess, without the ~3 s dagster-dbt spends before starting it.
 
     dagster-dbt asks the executable its version (``dbt --version``, a second dbt start-up) and opens a
     dbt adapter on the build database in this process (importing dbt and loading the profile), which it
