@@ -80,17 +80,17 @@ def incremental_basis(settings: Settings) -> str:
     return digest.hexdigest()
 
 
-def needs_full_rebuild(settings: Settings) -> bool:
-    """True unless the last successful dbt build in this data dir had the current incremental basis."""
+def needs_full_rebuild(settings: Settings, basis: str) -> bool:
+    """True unless the last successful dbt build in this data dir had this incremental basis."""
     try:
-        return (settings.dbt_target_dir / INCREMENTAL_BASIS).read_text(encoding="utf-8") != incremental_basis(settings)
+        return (settings.dbt_target_dir / INCREMENTAL_BASIS).read_text(encoding="utf-8") != basis
     except FileNotFoundError:
         return True
 
 
-def record_incremental_basis(settings: Settings) -> None:
-    """After a successful dbt build: every incremental model's rows are those of the current basis."""
-    write_atomically(settings.dbt_target_dir / INCREMENTAL_BASIS, incremental_basis(settings).encode("utf-8"))
+def record_incremental_basis(settings: Settings, basis: str) -> None:
+    """After a successful dbt build: every incremental model's rows are those of the basis it was built with."""
+    write_atomically(settings.dbt_target_dir / INCREMENTAL_BASIS, basis.encode("utf-8"))
 
 
 def forget_incremental_basis(settings: Settings) -> None:

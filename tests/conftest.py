@@ -10,6 +10,7 @@ import io
 import json
 import os
 import socket
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -89,14 +90,21 @@ def months_between(first: dt.date, last: dt.date) -> list[dt.date]:
     return months
 
 
+@contextlib.contextmanager
+def run_environment(exports: Path, data_dir: Path) -> Iterator[None]:
+    """The environment of an in-process run: the CLI exports its settings to the environment for dbt."""
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("SALESOPS_DATA_DIR", str(data_dir))
+        env.setenv("SALESOPS_EXPORTS_DIR", str(exports))
+        env.delenv("DAGSTER_HOME", raising=False)  # an ephemeral Dagster instance per run
+        yield
+
+
 def run_salesops(exports: Path, data_dir: Path, capsys, *options: str) -> tuple[int, str]:
     """`salesops run [options]` in this process on an ephemeral Dagster instance: (exit code, what it printed)."""
     from orchestration.cli import main
 
-    with pytest.MonkeyPatch.context() as env:  # the CLI exports its settings to the environment for dbt
-        env.setenv("SALESOPS_DATA_DIR", str(data_dir))
-        env.setenv("SALESOPS_EXPORTS_DIR", str(exports))
-        env.delenv("DAGSTER_HOME", raising=False)  # an ephemeral Dagster instance per run
+    with run_environment(exports, data_dir):
         code = main(["run", "--exports", str(exports), "--data-dir", str(data_dir), *options])
     return code, capsys.readouterr().out
 
@@ -106,10 +114,7 @@ def run_pipeline_once(exports: Path, data_dir: Path) -> tuple[int, str]:
     from orchestration.cli import run_pipeline
 
     output = io.StringIO()
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("SALESOPS_DATA_DIR", str(data_dir))
-        env.setenv("SALESOPS_EXPORTS_DIR", str(exports))
-        env.delenv("DAGSTER_HOME", raising=False)
+    with run_environment(exports, data_dir):
         code = run_pipeline(exports, data_dir, stream=output)
     return code, output.getvalue()
 

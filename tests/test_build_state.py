@@ -84,23 +84,28 @@ def test_a_record_cut_by_a_killed_process_means_build_again(settings, code_root)
     assert build_state.last_build(settings) is None
 
 
+def _needs_full_rebuild(settings) -> bool:
+    """The dbt step's question, with the basis of the code and settings as they are now."""
+    return build_state.needs_full_rebuild(settings, build_state.incremental_basis(settings))
+
+
 def test_the_incremental_models_are_rebuilt_in_full_until_a_build_records_its_basis(settings, code_root):
-    assert build_state.needs_full_rebuild(settings)  # a new data dir: nothing was built incrementally yet
-    build_state.record_incremental_basis(settings)
-    assert not build_state.needs_full_rebuild(settings)
+    assert _needs_full_rebuild(settings)  # a new data dir: nothing was built incrementally yet
+    build_state.record_incremental_basis(settings, build_state.incremental_basis(settings))
+    assert not _needs_full_rebuild(settings)
     build_state.forget_incremental_basis(settings)  # salesops run --full-refresh
-    assert build_state.needs_full_rebuild(settings)
+    assert _needs_full_rebuild(settings)
 
 
 def test_a_dbt_code_change_or_a_dbt_setting_rebuilds_the_incremental_models_in_full(settings, code_root):
-    build_state.record_incremental_basis(settings)
+    build_state.record_incremental_basis(settings, build_state.incremental_basis(settings))
     (code_root / "dbt_project" / "models" / "a.sql").write_text("select 2\n", encoding="utf-8")
-    assert build_state.needs_full_rebuild(settings)  # rows kept from earlier runs were computed by the old SQL
+    assert _needs_full_rebuild(settings)  # rows kept from earlier runs were computed by the old SQL
 
-    build_state.record_incremental_basis(settings)
+    build_state.record_incremental_basis(settings, build_state.incremental_basis(settings))
     changed = settings.model_copy(update={"fiscal_year_start_month": 2})
-    assert build_state.needs_full_rebuild(changed)
+    assert _needs_full_rebuild(changed)
     report_setting = settings.model_copy(
         update={"operations": settings.operations.model_copy(update={"stale_deal_days": 9})}
     )
-    assert not build_state.needs_full_rebuild(report_setting)  # not read by dbt
+    assert not _needs_full_rebuild(report_setting)  # not read by dbt

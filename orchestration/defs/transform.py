@@ -22,7 +22,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from packaging import version
 
 from orchestration.resources import DataDirLock, SettingsResource
-from salesops.build_state import needs_full_rebuild, record_incremental_basis
+from salesops.build_state import incremental_basis, needs_full_rebuild, record_incremental_basis
 from salesops.faults import pause_point
 from salesops.files import write_atomically
 from salesops.settings import DBT_PROJECT_DIR, Settings, load_settings
@@ -210,19 +210,21 @@ def dbt_models() -> dg.AssetsDefinition:
         # A target folder per data dir keeps dbt's parse state between runs.
         target_path = settings.dbt_target_dir
         seed_parse_state(target_path)
-        full_rebuild = needs_full_rebuild(settings)
+        # Taken once, before dbt reads the project: what is recorded is what this build was made with.
+        basis = incremental_basis(settings)
         dbt = WorkspaceDbtCli(
             project_dir=str(dbt_workspace(settings.data_dir)),
             profiles_dir=str(DBT_PROJECT_DIR),
             dbt_executable=str(DBT_EXECUTABLE),
         )
         with environment_for_dbt(settings):
-            events = dbt.cli(dbt_build_args(settings, full_rebuild), context=context, target_path=target_path).stream()
+            build_args = dbt_build_args(settings, needs_full_rebuild(settings, basis))
+            events = dbt.cli(build_args, context=context, target_path=target_path).stream()
             for count, event in enumerate(events, start=1):
                 yield event
                 if count == DBT_PAUSE_AFTER_EVENTS:
                     pause_point("dbt")
-        record_incremental_basis(settings)  # reached only when every node passed: stream() raises otherwise
+        record_incremental_basis(settings, basis)  # reached only when every node passed: stream() raises otherwise
 
     return salesops_dbt_models
 
