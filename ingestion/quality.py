@@ -9,11 +9,13 @@ as their contract type (found by the reader) are reported in the same result.
 from __future__ import annotations
 
 import calendar
+import concurrent.futures
 import datetime as dt
 import html
 import json
+import multiprocessing
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import cache
 from pathlib import Path
 
@@ -154,7 +156,7 @@ NANOSECOND_RANGE = (dt.datetime(1677, 9, 22), dt.datetime(2262, 4, 11))
 
 def validation_frame(batch: RawBatch) -> pd.DataFrame:
     """The contract's columns plus the line number, in types GX compares natively (column-wise)."""
-    columns = [*list(batch.entity.required_columns), "_line_number"]
+    columns = [*batch.entity.required_columns, "_line_number"]
     frame = {}
     for name in columns:
         array = batch.table[name]
@@ -170,8 +172,48 @@ def validation_frame(batch: RawBatch) -> pd.DataFrame:
     return pd.DataFrame(frame)
 
 
+_worker: concurrent.futures.ProcessPoolExecutor | None = None
+
+
+def start_validation_worker() -> None:
+    """Start the process that runs Great Expectations, if not yet started; it imports GX (~3 s) meanwhile.
+
+    GX runs in a process of its own so that its import and context overlap
+    whatever the caller does first (a run's start-up), on the machine's other
+    core. ``validate_batch`` starts it when nobody has.
+    """
+    global _worker
+    if _worker is None:
+        # Spawned, not forked: the caller may be a threaded process (Dagster), where fork is unsafe.
+        _worker = concurrent.futures.ProcessPoolExecutor(
+            1, mp_context=multiprocessing.get_context("spawn"), initializer=_batch_definition
+        )
+        _worker.submit(int)  # the pool starts its process on the first task
+
+
+def stop_validation_worker() -> None:
+    """End the GX process (its memory returns to the machine); the next validation starts another.
+
+    Not waited for: the process's own exit (Python collecting GX's heap) overlaps what the caller does next.
+    """
+    global _worker
+    if _worker is not None:
+        _worker.shutdown(wait=False)
+        _worker = None
+
+
 def validate_batch(batch: RawBatch, stage_names: tuple[str, ...], every_failing_line: bool = False) -> BatchValidation:
-    """Run the entity's suite on the batch; with ``every_failing_line``, each failure lists all its rows' lines."""
+    """Run the entity's suite on the batch; with ``every_failing_line``, each failure lists all its rows' lines.
+
+    The suite runs in the GX process (``start_validation_worker``), which is sent only the columns it reads.
+    """
+    start_validation_worker()
+    columns = [*batch.entity.required_columns, "_line_number"]
+    needed = replace(batch, table=batch.table.select(columns))
+    return _worker.submit(_validate_in_worker, needed, stage_names, every_failing_line).result()
+
+
+def _validate_in_worker(batch: RawBatch, stage_names: tuple[str, ...], every_failing_line: bool) -> BatchValidation:
     batch_definition = _batch_definition()  # creates the GX context a suite needs
     suite = build_suite(batch.entity, stage_names, plausible_until(batch.file.delivery))
     failures: list[Failure] = []

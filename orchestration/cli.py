@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import gc
 import os
 import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from ingestion.contracts import SOURCES
@@ -74,6 +77,9 @@ def run_pipeline(exports_dir: Path, data_dir: Path, stream=None, full_refresh: b
     forget_build(settings)
     if full_refresh:
         forget_incremental_basis(settings)
+    from ingestion.quality import start_validation_worker
+
+    start_validation_worker()  # Great Expectations loads on the other core while Dagster starts up
 
     import dagster as dg
     from dagster._core.utils import make_new_run_id
@@ -92,7 +98,7 @@ def run_pipeline(exports_dir: Path, data_dir: Path, stream=None, full_refresh: b
     progress = PhaseProgress(
         stream, phases, {"models": len(dbt.keys), "tests": len(list(dbt.check_specs))}, PROCESS_STARTED
     )
-    with output_to(log_path) as log_file:
+    with output_to(log_path) as log_file, start_up_heap_frozen():
         result = job.with_logger_defs(
             {**job.loggers, "salesops_progress": progress_logger(progress, log_file)}
         ).execute_in_process(
@@ -107,6 +113,20 @@ def run_pipeline(exports_dir: Path, data_dir: Path, stream=None, full_refresh: b
     code = _summarize(result, settings, time.monotonic() - PROCESS_STARTED, stream)
     stream.write(f"  Log:     {log_path}\n")
     return code
+
+
+@contextlib.contextmanager
+def start_up_heap_frozen() -> Iterator[None]:
+    """The run with the objects loaded so far (modules, definitions, manifest) out of the collector's sight.
+
+    They live as long as the run: frozen, the garbage collector stops walking
+    them on every full collection (~1.5 s of a scale-1 run).
+    """
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def _log_run(instance, result, settings: Settings) -> None:

@@ -256,7 +256,7 @@ def main() -> int:
     parser.add_argument("--scales", type=float, nargs="+", default=[1, 10, 100])
     parser.add_argument("--repeat", type=int, default=3, help="runs per scale up to 10 (medians are reported)")
     parser.add_argument("--repeat-large", type=int, default=1, help="runs per scale above 10")
-    parser.add_argument("--fraction", type=float, default=0.01, help="share of the records the 1 % delivery touches")
+    parser.add_argument("--fraction", type=float, default=0.01, help="share of the records the 1 %% delivery touches")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
     results = []

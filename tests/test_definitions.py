@@ -286,3 +286,15 @@ def test_the_dbt_workspace_of_a_data_dir_links_the_project_and_follows_it_when_i
     for name in PROJECT_ENTRIES:
         assert (workspace / name).readlink() == DBT_PROJECT_DIR / name
     assert dbt_workspace(tmp_path / "data") == workspace  # again: nothing to change
+
+
+def test_a_run_freezes_what_start_up_loaded_and_leaves_nothing_frozen():
+    """The collector skips the start-up heap during the run; an in-process caller (a test) gets its collector back."""
+    import gc
+
+    from orchestration.cli import start_up_heap_frozen
+
+    loaded_before = [[] for _ in range(1000)]
+    with start_up_heap_frozen():
+        assert gc.get_freeze_count() >= len(loaded_before)
+    assert gc.get_freeze_count() == 0

@@ -1,6 +1,8 @@
 """Landing deliveries in the raw lake: once, in order, gated, never overwritten."""
 
 import datetime as dt
+import subprocess
+import sys
 
 import duckdb
 import pytest
@@ -135,3 +137,27 @@ def test_a_delivery_dated_29_february_has_a_plausible_horizon():
     assert plausible_until("2024-02-29") == dt.datetime(2034, 2, 28)
     assert plausible_until("2024-02-29T06-00-00") == dt.datetime(2034, 2, 28)
     assert plausible_until("2026-11-26") == dt.datetime(2036, 11, 26)
+
+
+def test_great_expectations_runs_in_a_process_of_its_own_that_a_new_validation_restarts(exports, tmp_path):
+    """The caller never imports GX (its import and memory stay in the worker), and a stopped worker comes back."""
+    script = f"""
+import datetime as dt, sys
+from pathlib import Path
+from ingestion.contracts import entity
+from ingestion.ingest import ingest_entity
+from ingestion.quality import stop_validation_worker
+from salesops.settings import load_settings
+stages = load_settings({{}}).stage_names
+now = dt.datetime(2026, 11, 27, 6)
+first = ingest_entity(entity("crm.opportunity"), Path({str(exports)!r}), Path({str(tmp_path / "lake")!r}), stages, now)
+stop_validation_worker()
+bad = Path({str(exports)!r}) / "crm" / "2026-11-26" / "Opportunity.csv"
+bad.parent.mkdir()
+bad.write_text({OPPORTUNITY_HEADER + chr(10) + opportunity_row("006C", stage="Demo Booked")!r})
+second = ingest_entity(entity("crm.opportunity"), Path({str(exports)!r}), Path({str(tmp_path / "lake")!r}), stages, now)
+print(first.passed, first.rows_landed, second.passed, [f.column for v in second.validations for f in v.failures])
+print("great_expectations" in sys.modules)
+"""
+    completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert completed.stdout.splitlines() == ["True 2 False ['StageName']", "False"]
