@@ -600,6 +600,25 @@ def test_the_next_nights_one_percent_delivery_lands_alone_and_moves_its_deals(de
     assert published(data_dir, "select max(as_of_date) from marts.rpt_deliveries") == [(dt.date(2026, 11, 27),)]
 
 
+def test_a_rebuilt_table_model_replaces_the_old_table_inside_one_transaction(next_night):
+    """The project's table materialization (macros/table_materialization.sql): drop and create between BEGIN and
+    COMMIT, where the adapter's renamed a temporary table into place and dropped a backup."""
+    _, data_dir, _, code, output = next_night
+    assert code == 0, output
+    log = (data_dir / "dbt-target" / "dbt.log").read_text(encoding="utf-8")
+    second_build = log[log.rindex("Running with dbt=") :]
+    model = "int_waterfall_movements_measured"
+    statements = [
+        line.split(f"On model.salesops.{model}: ", 1)[1]
+        for line in second_build.splitlines()
+        if f"On model.salesops.{model}: " in line
+    ]
+    relation = f'"build"."intermediate"."{model}"'
+    assert statements[0] == "BEGIN" and statements[-2:] == ["COMMIT", "Close"]
+    assert f"drop table if exists {relation} cascade" in second_build
+    assert "__dbt_backup" not in second_build and f"{model}__dbt_tmp" not in second_build
+
+
 # What says when and by which run a row was made, rather than what the data is: a rebuild differs there.
 LINEAGE_COLUMNS = {"rpt_deliveries": ["loaded_at"], "fct_pipeline_snapshots": ["built_from_delivery_id"]}
 

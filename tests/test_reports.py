@@ -9,6 +9,7 @@ import datetime as dt
 import html as html_lib
 import re
 import shutil
+import xml.etree.ElementTree as ET
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
@@ -16,7 +17,7 @@ import duckdb
 import pypdfium2
 import pytest
 
-from publishing.reports import PackSettings, build_report_pack
+from publishing.reports import PackSettings, build_report_pack, charts
 from publishing.reports.contexts import team_context
 from publishing.reports.data import ReportData
 from publishing.reports.render import render_report
@@ -287,6 +288,24 @@ def test_each_chart_of_a_page_clips_to_its_own_box_in_the_reports_font(pack):
     every_id = [name for own in ids for name in own]
     assert len(every_id) == len(set(every_id))
     assert set(re.findall(r"font-family: ([^;]+);", " ".join(charts))) == {"'DejaVu Sans'"}
+
+
+def test_a_chart_becomes_well_formed_svg_with_every_bar_and_label_in_place():
+    """The HTML's SVG is written from the drawing's shapes: each bar keeps its amount's share, text reads upright."""
+    movements = [("Opening", 100.0), ("Created", 50.0), ("Won", -30.0), ("Closing", 120.0)]
+    drawing = charts.waterfall("November 2026", movements)
+    root = ET.fromstring(charts.svg(drawing))
+    svg = "{http://www.w3.org/2000/svg}"
+    texts = {element.text: element for element in root.iter(f"{svg}text")}
+    assert {"Pipeline waterfall, November 2026", "Opening", "Created", "Won", "Closing"} <= texts.keys()
+    # ReportLab puts the title 11 units under the top edge; the flipped group and the text's own flip put it back.
+    title = texts["Pipeline waterfall, November 2026"]
+    assert root.find(f"{svg}g").get("transform") == f"matrix(1,0,0,-1,0,{drawing.height:g})"
+    assert title.get("transform") == "scale(1,-1)" and -float(title.get("y")) == drawing.height - 11
+    bars = [rect for rect in root.iter(f"{svg}rect") if rect.get("fill") in ("#1f5fa8", "#2e8b57", "#c0392b")]
+    heights = [float(bar.get("height")) for bar in bars]
+    assert [bar.get("fill") for bar in bars] == ["#1f5fa8", "#2e8b57", "#c0392b", "#1f5fa8"]
+    assert [height / heights[0] for height in heights] == pytest.approx([1.0, 0.5, 0.3, 1.2], abs=1e-3)
 
 
 def test_the_same_figures_give_the_same_pdf_bytes(pack, tmp_path):

@@ -10,9 +10,12 @@ or templates changed) and of its figures alone (email delivery is keyed on it).
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
+import gc
 import hashlib
 import json
 import multiprocessing
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +28,7 @@ from salesops.files import write_atomically
 MANIFEST = "manifest.json"
 # Below this many reports to render, worker start-up costs more than it saves.
 PARALLEL_FROM = 8
+RENDER_CHUNK = 8
 
 
 @dataclass(frozen=True)
@@ -60,9 +64,10 @@ def figures_hash(context: dict) -> str:
     return _hash({key: value for key, value in context.items() if key != "footer"})
 
 
-def render_hash(context: dict) -> str:
-    """What the files show: the whole context and the templates; a report is rendered again when it changes."""
-    return _hash([context, layout_fingerprint()])
+def render_hash(context: dict, figures: str) -> str:
+    """What the files show: the figures (their hash), the footer and the templates; a report is rendered
+    again when it changes. Built on ``figures`` so that each context is serialised once, not twice."""
+    return _hash([figures, context["footer"], layout_fingerprint()])
 
 
 def _headline(context: dict) -> dict:
@@ -108,6 +113,7 @@ def _planned_reports(
             planned.append(("statement", person, f"statements/{person}", statement_context(data, person, checks)))
     entries = []
     for kind, number, stem, context in planned:
+        figures = figures_hash(context)
         entries.append(
             (
                 {
@@ -119,8 +125,8 @@ def _planned_reports(
                     "recipient_name": context["recipient"]["name"],
                     "html": f"{stem}.html",
                     "pdf": f"{stem}.pdf",
-                    "render_hash": render_hash(context),
-                    "figures_hash": figures_hash(context),
+                    "render_hash": render_hash(context, figures),
+                    "figures_hash": figures,
                     "headline": _headline(context),
                 },
                 context,
@@ -141,18 +147,20 @@ def build_report_pack(
     published_database: Path, reports_dir: Path, settings: PackSettings, checks: dict | None = None
 ) -> ReportPack:
     """Render the pack of the current publication; reports whose data did not change are kept as they are."""
-    data = ReportData(published_database, settings.fiscal_year_start_month, settings.stale_deal_days)
-    directory = reports_dir / data.as_of.isoformat()
-    planned, head = _planned_reports(data, settings, checks)
+    directory = current_pack_directory(published_database, reports_dir)
     previous = _previous_hashes(directory)
-    to_render = [
-        (context, directory / entry["html"], directory / entry["pdf"])
-        for entry, context in planned
-        if previous.get(entry["key"]) != entry["render_hash"]
-        or not (directory / entry["html"]).exists()
-        or not (directory / entry["pdf"]).exists()
-    ]
-    _render_all(to_render, settings.workers)
+    # A new pack renders every report: its workers start now, importing the renderer while the data is read.
+    with _workers(settings.workers if not previous else 1) as early_workers:
+        data = ReportData(published_database, settings.fiscal_year_start_month, settings.stale_deal_days)
+        planned, head = _planned_reports(data, settings, checks)
+        to_render = [
+            (context, directory / entry["html"], directory / entry["pdf"])
+            for entry, context in planned
+            if previous.get(entry["key"]) != entry["render_hash"]
+            or not (directory / entry["html"]).exists()
+            or not (directory / entry["pdf"]).exists()
+        ]
+        _render_all(to_render, settings.workers, early_workers)
     pack = ReportPack(directory, [entry for entry, _ in planned], len(to_render), head)
     _remove_dropped_reports(directory, pack.reports)
     write_atomically(
@@ -180,12 +188,49 @@ def current_pack_directory(published_database: Path, reports_dir: Path) -> Path:
     return reports_dir / as_of_date(published_database).isoformat()
 
 
-def _render_all(jobs: list[tuple[dict, Path, Path]], workers: int) -> None:
-    if workers <= 1 or len(jobs) < PARALLEL_FROM:
+def _render_all(
+    jobs: list[tuple[dict, Path, Path]], workers: int, started: concurrent.futures.ProcessPoolExecutor | None
+) -> None:
+    """Render in the ``started`` workers, else in new ones when there are enough jobs to repay their start-up."""
+    if started is not None:
+        _render_in(started, jobs)
+    elif workers <= 1 or len(jobs) < PARALLEL_FROM:
         for job in jobs:
             render_report(*job)
+    else:
+        with _workers(workers) as pool:
+            _render_in(pool, jobs)
+
+
+@contextlib.contextmanager
+def _workers(count: int) -> Iterator[concurrent.futures.ProcessPoolExecutor | None]:
+    """``count`` rendering processes, started at once (None when ``count`` is 1: render here)."""
+    if count <= 1:
+        yield None
         return
     # Spawned, not forked: the caller may be a threaded process (Dagster), where fork is unsafe.
-    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        for future in concurrent.futures.as_completed([pool.submit(render_report, *job) for job in jobs]):
-            future.result()
+    with concurrent.futures.ProcessPoolExecutor(
+        count, mp_context=multiprocessing.get_context("spawn"), initializer=_prepare_worker
+    ) as pool:
+        for _ in range(count):
+            pool.submit(int)  # the pool starts a process per task waiting, up to ``count``
+        yield pool
+
+
+def _prepare_worker() -> None:
+    """Import the renderer now, and collect less often: a report makes many short-lived objects."""
+    import publishing.reports.render  # noqa: F401
+
+    gc.set_threshold(20_000, 20, 20)
+
+
+def _render_in(pool: concurrent.futures.ProcessPoolExecutor, jobs: list[tuple[dict, Path, Path]]) -> None:
+    # In chunks: one future and one round trip per chunk of reports, not per report.
+    chunks = [jobs[start : start + RENDER_CHUNK] for start in range(0, len(jobs), RENDER_CHUNK)]
+    for _ in pool.map(_render_chunk, chunks):
+        pass
+
+
+def _render_chunk(jobs: list[tuple[dict, Path, Path]]) -> None:
+    for job in jobs:
+        render_report(*job)
