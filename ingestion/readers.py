@@ -182,6 +182,10 @@ def read_export(file: ExportFile, entity: Entity, loaded_at: dt.datetime, max_pr
             arrays[f"{name} (currency)"] = _bamboo_currency(values)
 
     table = pa.table({**arrays, **lineage_arrays(file, content_hash, loaded_at, line_numbers)})
+    del text, arrays
+    # Arrow's allocator keeps what the text columns and the casts freed, for reuse: ~330 MB after a
+    # 190 MB file, resident until the process ends. Returned now, a big file costs its table, not twice it.
+    pa.default_memory_pool().release_unused()
     return RawBatch(file, entity, content_hash, table, loaded_at, problems, unparsed_lines)
 
 
