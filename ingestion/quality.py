@@ -1,9 +1,10 @@
 """Great Expectations suites built from the input contract, run on each new batch.
 
 GX validates pandas batches (GX on DuckDB through SQLAlchemy is broken, GX issue
-11579), holding only the columns the suite needs. Every expectation derived from
-the contract is error-level: a failure blocks the run. Values that did not parse
-as their contract type (found by the reader) are reported in the same result.
+11579), holding only the columns the suite needs, in a process of its own (its
+import and memory stay out of the caller's). Every expectation derived from the
+contract is error-level: a failure blocks the run. Values that did not parse as
+their contract type (found by the reader) are reported in the same result.
 """
 
 from __future__ import annotations
@@ -222,10 +223,17 @@ def validate_batch(batch: RawBatch, stage_names: tuple[str, ...], every_failing_
         needed = batch.table.select(columns)
         with pa.OSFile(str(columns_file), "wb") as sink, pa.ipc.new_file(sink, needed.schema) as writer:
             writer.write_table(needed)
-        validation = _worker.submit(
-            _validate_in_worker, replace(batch, table=None), columns_file, stage_names, every_failing_line
-        )
-        return validation.result()
+        try:
+            return _worker.submit(
+                _validate_in_worker, replace(batch, table=None), columns_file, stage_names, every_failing_line
+            ).result()
+        except concurrent.futures.process.BrokenProcessPool as broken:
+            stop_validation_worker()  # the next validation starts a new process
+            raise RuntimeError(
+                f"{batch.file.relative_path}: the Great Expectations process ended while validating this file "
+                f"({batch.rows:,} rows), most likely out of memory; nothing of it was loaded. Run again with more "
+                "memory free (the largest export file sets the need)."
+            ) from broken
 
 
 def _validate_in_worker(

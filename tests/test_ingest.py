@@ -161,3 +161,33 @@ print("great_expectations" in sys.modules)
 """
     completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert completed.stdout.splitlines() == ["True 2 False ['StageName']", "False"]
+
+
+def test_a_validation_process_that_dies_is_a_clear_error_and_the_next_validation_starts_another(exports, tmp_path):
+    """The GX process killed (as the kernel does out of memory): the file is named, nothing lands, a re-run works."""
+    script = f"""
+import datetime as dt, os, signal, time
+from pathlib import Path
+from ingestion import quality
+from ingestion.contracts import entity
+from ingestion.ingest import ingest_entity
+from salesops.settings import load_settings
+stages, now = load_settings({{}}).stage_names, dt.datetime(2026, 11, 27, 6)
+exports, lake = Path({str(exports)!r}), Path({str(tmp_path / "lake")!r})
+quality.start_validation_worker()
+time.sleep(1)
+for process in list(quality._worker._processes.values()):
+    os.kill(process.pid, signal.SIGKILL)
+time.sleep(1)
+try:
+    ingest_entity(entity("crm.opportunity"), exports, lake, stages, now)
+except RuntimeError as error:
+    print(error)
+print((lake / "raw" / "crm" / "opportunity" / "delivery=2026-11-25").exists())
+print(ingest_entity(entity("crm.opportunity"), exports, lake, stages, now).rows_landed)
+"""
+    completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    error, landed_after_the_failure, landed_by_the_rerun = completed.stdout.splitlines()
+    assert error.startswith("crm/2026-11-25/Opportunity.csv: the Great Expectations process ended")
+    assert "(2 rows)" in error and "nothing of it was loaded" in error
+    assert landed_after_the_failure == "False" and landed_by_the_rerun == "2"
