@@ -96,7 +96,8 @@ def ingest_entity(
             if drift:
                 outcome.drift.append(drift)
         previous = (file.relative_path, delivered_columns(entity, batch.table.schema))
-        validation = validate_batch(batch, stage_names, every_failing_line=quarantine)
+        # The GX process reads the batch from a file in the data dir (beside the lake), not from /tmp.
+        validation = validate_batch(batch, stage_names, every_failing_line=quarantine, scratch_dir=lake_dir.parent)
         quarantined = None
         if quarantine and validation.failures and can_quarantine(validation):
             batch, quarantined = set_aside(batch, validation, run_id)

@@ -29,6 +29,7 @@ import pyarrow.ipc
 
 from ingestion.contracts import STAGE_NAMES, Entity
 from ingestion.readers import RawBatch
+from salesops.faults import pause_point
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 
@@ -206,33 +207,43 @@ def stop_validation_worker() -> None:
         _worker = None
 
 
-# Ended before the interpreter tears down the modules the pool needs to end cleanly.
+# The pool let go while the interpreter is whole: collected during its teardown instead, it prints
+# "Exception ignored in ... weakref_cb" on the terminal.
 atexit.register(stop_validation_worker)
 
 
-def validate_batch(batch: RawBatch, stage_names: tuple[str, ...], every_failing_line: bool = False) -> BatchValidation:
+def validate_batch(
+    batch: RawBatch, stage_names: tuple[str, ...], every_failing_line: bool = False, scratch_dir: Path | None = None
+) -> BatchValidation:
     """Run the entity's suite on the batch; with ``every_failing_line``, each failure lists all its rows' lines.
 
     The suite runs in the GX process (``start_validation_worker``). It gets only the columns it reads, in an
-    Arrow file it maps: pickled through the pool's pipe, a big batch would be copied once more in each process.
+    Arrow file it maps (under ``scratch_dir``, else the system's temporary folder): pickled through the pool's
+    pipe, a big batch would be copied once more in each process.
     """
     start_validation_worker()
     columns = [*batch.entity.required_columns, "_line_number"]
-    with tempfile.TemporaryDirectory(prefix="salesops-validation-") as scratch:
+    with tempfile.TemporaryDirectory(prefix=".validating-", dir=scratch_dir) as scratch:
         columns_file = Path(scratch) / "batch.arrow"
         needed = batch.table.select(columns)
         with pa.OSFile(str(columns_file), "wb") as sink, pa.ipc.new_file(sink, needed.schema) as writer:
             writer.write_table(needed)
+        job = (_validate_in_worker, replace(batch, table=None), columns_file, stage_names, every_failing_line)
         try:
-            return _worker.submit(
-                _validate_in_worker, replace(batch, table=None), columns_file, stage_names, every_failing_line
-            ).result()
+            try:
+                validation = _worker.submit(*job)
+            except concurrent.futures.process.BrokenProcessPool:
+                # It ended while idle, before this file: a new process validates it.
+                stop_validation_worker()
+                start_validation_worker()
+                validation = _worker.submit(*job)
+            return validation.result()
         except concurrent.futures.process.BrokenProcessPool as broken:
             stop_validation_worker()  # the next validation starts a new process
             raise RuntimeError(
-                f"{batch.file.relative_path}: the Great Expectations process ended while validating this file "
-                f"({batch.rows:,} rows), most likely out of memory; nothing of it was loaded. Run again with more "
-                "memory free (the largest export file sets the need)."
+                f"{batch.file.relative_path}: the Great Expectations process was killed while validating this "
+                f"file ({batch.rows:,} rows), most likely for lack of memory; nothing of it was loaded. Run again "
+                "with more memory free (the largest export file sets the need)."
             ) from broken
 
 
@@ -249,6 +260,7 @@ def _validate_in_worker(
 
 
 def _run_suite(batch: RawBatch, stage_names: tuple[str, ...], every_failing_line: bool) -> BatchValidation:
+    pause_point("validation")
     batch_definition = _batch_definition()  # creates the GX context a suite needs
     suite = build_suite(batch.entity, stage_names, plausible_until(batch.file.delivery))
     failures: list[Failure] = []

@@ -77,7 +77,7 @@ def run_pipeline(exports_dir: Path, data_dir: Path, stream=None, full_refresh: b
     forget_build(settings)
     if full_refresh:
         forget_incremental_basis(settings)
-    from ingestion.quality import start_validation_worker
+    from ingestion.quality import start_validation_worker, stop_validation_worker
 
     start_validation_worker()  # Great Expectations loads on the other core while Dagster starts up
 
@@ -98,15 +98,18 @@ def run_pipeline(exports_dir: Path, data_dir: Path, stream=None, full_refresh: b
     progress = PhaseProgress(
         stream, phases, {"models": len(dbt.keys), "tests": len(list(dbt.check_specs))}, PROCESS_STARTED
     )
-    with output_to(log_path) as log_file, start_up_heap_frozen():
-        result = job.with_logger_defs(
-            {**job.loggers, "salesops_progress": progress_logger(progress, log_file)}
-        ).execute_in_process(
-            instance=instance,
-            run_id=run_id,
-            raise_on_error=False,
-            run_config={"loggers": {"salesops_progress": {}, "console": {"config": {"log_level": "CRITICAL"}}}},
-        )
+    try:
+        with output_to(log_path) as log_file, start_up_heap_frozen():
+            result = job.with_logger_defs(
+                {**job.loggers, "salesops_progress": progress_logger(progress, log_file)}
+            ).execute_in_process(
+                instance=instance,
+                run_id=run_id,
+                raise_on_error=False,
+                run_config={"loggers": {"salesops_progress": {}, "console": {"config": {"log_level": "CRITICAL"}}}},
+            )
+    finally:
+        stop_validation_worker()  # already stopped by the dbt step, unless the run ended before it
     _log_run(instance, result, settings)
     if result.success:
         record_build(settings, fingerprint, result.run_id, current_publication(settings.warehouse_dir).name)

@@ -4,6 +4,7 @@ With ``SALESOPS_PAUSE_AT=<point>`` the process that reaches the point writes
 the point's name to ``SALESOPS_PAUSE_MARKER`` and sleeps until it is killed.
 Unset (always, outside the fault-injection tests), a point costs one lookup.
 Points: ``landing`` (a delivery written but not yet renamed into the lake),
+``validation`` (the Great Expectations process about to validate a file),
 ``dbt`` (dbt has built some models of the run), ``publish`` (between the two
 renames that make a publication current).
 """

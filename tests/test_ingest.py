@@ -163,31 +163,50 @@ print("great_expectations" in sys.modules)
     assert completed.stdout.splitlines() == ["True 2 False ['StageName']", "False"]
 
 
-def test_a_validation_process_that_dies_is_a_clear_error_and_the_next_validation_starts_another(exports, tmp_path):
-    """The GX process killed (as the kernel does out of memory): the file is named, nothing lands, a re-run works."""
+def test_a_validation_process_that_dies_is_replaced_or_named_in_a_clear_error(exports, tmp_path):
+    """Killed while idle (as the kernel does when memory runs short), the GX process is replaced and the file is
+    validated; killed while validating a file, the error names the file, nothing lands, and a re-run lands it."""
     script = f"""
-import datetime as dt, os, signal, time
+import datetime as dt, os, signal, threading, time
 from pathlib import Path
 from ingestion import quality
 from ingestion.contracts import entity
 from ingestion.ingest import ingest_entity
 from salesops.settings import load_settings
-stages, now = load_settings({{}}).stage_names, dt.datetime(2026, 11, 27, 6)
-exports, lake = Path({str(exports)!r}), Path({str(tmp_path / "lake")!r})
+stages, now, exports = load_settings({{}}).stage_names, dt.datetime(2026, 11, 27, 6), Path({str(exports)!r})
+marker = Path({str(tmp_path / "paused")!r})
+
+def kill_the_validation_process():
+    for process in list(quality._worker._processes.values()):
+        os.kill(process.pid, signal.SIGKILL)
+
 quality.start_validation_worker()
+time.sleep(2)
+kill_the_validation_process()
 time.sleep(1)
-for process in list(quality._worker._processes.values()):
-    os.kill(process.pid, signal.SIGKILL)
-time.sleep(1)
+print(ingest_entity(entity("crm.opportunity"), exports, Path({str(tmp_path / "lake-1")!r}), stages, now).rows_landed)
+
+os.environ.update(SALESOPS_PAUSE_AT="validation", SALESOPS_PAUSE_MARKER=str(marker))
+quality.stop_validation_worker()  # the next one starts with the pause point set
+
+def kill_when_paused():
+    while not marker.exists():
+        time.sleep(0.1)
+    kill_the_validation_process()
+
+threading.Thread(target=kill_when_paused, daemon=True).start()
+lake = Path({str(tmp_path / "lake-2")!r})
 try:
     ingest_entity(entity("crm.opportunity"), exports, lake, stages, now)
 except RuntimeError as error:
     print(error)
 print((lake / "raw" / "crm" / "opportunity" / "delivery=2026-11-25").exists())
+del os.environ["SALESOPS_PAUSE_AT"]
 print(ingest_entity(entity("crm.opportunity"), exports, lake, stages, now).rows_landed)
 """
-    completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
-    error, landed_after_the_failure, landed_by_the_rerun = completed.stdout.splitlines()
-    assert error.startswith("crm/2026-11-25/Opportunity.csv: the Great Expectations process ended")
+    completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120)
+    replaced, error, landed_after_the_failure, landed_by_the_rerun = completed.stdout.splitlines()
+    assert replaced == "2"
+    assert error.startswith("crm/2026-11-25/Opportunity.csv: the Great Expectations process was killed")
     assert "(2 rows)" in error and "nothing of it was loaded" in error
     assert landed_after_the_failure == "False" and landed_by_the_rerun == "2"

@@ -278,16 +278,21 @@ def test_the_html_is_self_contained(pack):
     assert (pack["dir"] / "company.html").read_text(encoding="utf-8").count("<svg") >= 6
 
 
-def test_each_chart_of_a_page_clips_to_its_own_box_in_the_reports_font(pack):
-    """Charts inlined together: a clip path named alike in two of them would cut every chart to the first one's box."""
-    charts = re.findall(r"<svg\b.*?</svg>", (pack["dir"] / "company.html").read_text(encoding="utf-8"), flags=re.S)
-    assert len(charts) >= 6
-    ids = [re.findall(r'\bid="([^"]+)"', chart) for chart in charts]
-    for chart, own in zip(charts, ids, strict=True):
-        assert set(re.findall(r"url\(#([^)]+)\)", chart)) <= set(own)
-    every_id = [name for own in ids for name in own]
-    assert len(every_id) == len(set(every_id))
-    assert set(re.findall(r"font-family: ([^;]+);", " ".join(charts))) == {"'DejaVu Sans'"}
+def test_each_chart_of_a_page_keeps_to_its_own_box_in_the_reports_font(pack):
+    """Charts inlined together: each ``<svg>`` clips to its own view box (no shared clip-path id to cut every
+    chart to the first one's box), and its text is in the reports' font, titles bold."""
+    charts_markup = re.findall(
+        r"<svg\b.*?</svg>", (pack["dir"] / "company.html").read_text(encoding="utf-8"), flags=re.S
+    )
+    assert len(charts_markup) >= 6
+    for chart in charts_markup:
+        root = ET.fromstring(chart)
+        assert root.get("overflow") == "hidden"
+        assert root.get("viewBox") == f"0 0 {root.get('width')} {root.get('height')}"
+        assert "clip-path" not in chart and " id=" not in chart
+    texts = [text for chart in charts_markup for text in ET.fromstring(chart).iter("{http://www.w3.org/2000/svg}text")]
+    assert {text.get("style") for text in texts} == {"font-family: 'DejaVu Sans';"}
+    assert any(text.get("font-weight") == "bold" and text.text == "Forecast vs quota" for text in texts)
 
 
 def test_a_chart_becomes_well_formed_svg_with_every_bar_and_label_in_place():

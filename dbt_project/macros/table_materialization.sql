@@ -1,5 +1,5 @@
 {#
-  dbt-duckdb's table materialization, without what salesops does not use, for ~0.03 s less per model.
+  dbt-duckdb's table materialization, without what salesops does not use: ~1 s less a build.
 
   The adapter's version builds the new table under a temporary name, renames the
   old one to a backup, renames the new one into place and drops the backup, and
@@ -7,12 +7,17 @@
   model, each costing dbt more Python time than DuckDB time at salesops' sizes.
   DuckDB's DDL is transactional, so dropping the old table and creating the new
   one inside the model's transaction is just as atomic: a reader sees the old
-  table or the new one. salesops declares no foreign keys, indexes, grants or
-  partitioning; contracts (create_table_as) and persisted docs are kept.
+  table or the new one. salesops declares no foreign keys, indexes, grants,
+  partitioning or Python models; contracts (create_table_as), persisted docs and
+  hooks are kept.
 #}
 {% materialization table, adapter="duckdb" %}
   {%- set existing_relation = load_cached_relation(this) -%}
   {%- set target_relation = this.incorporate(type='table') -%}
+  {#-- A build killed under the adapter's materialization may have left these behind (in the marts schema,
+       the publish step would copy them): dropped if dbt's relation cache lists them, a lookup otherwise. --#}
+  {{ drop_relation_if_exists(load_cached_relation(make_intermediate_relation(target_relation))) }}
+  {{ drop_relation_if_exists(load_cached_relation(make_backup_relation(target_relation, 'table'))) }}
 
   {{ run_hooks(pre_hooks, inside_transaction=False) }}
   -- `BEGIN` happens here:

@@ -81,9 +81,12 @@ def _paint(colour: colors.Color | None) -> str:
 def _stroke(shape) -> str:
     if shape.strokeColor is None or not shape.strokeWidth:
         return ' stroke="none"'
-    dashes = (
-        f' stroke-dasharray="{" ".join(_n(dash) for dash in shape.strokeDashArray)}"' if shape.strokeDashArray else ""
-    )
+    dashes = ""
+    if shape.strokeDashArray:
+        pattern = shape.strokeDashArray
+        phase, pattern = pattern if isinstance(pattern[-1], (list, tuple)) else (0, pattern)  # (phase, [on, off])
+        dashes = f' stroke-dasharray="{" ".join(_n(dash) for dash in pattern)}"'
+        dashes += f' stroke-dashoffset="{_n(phase)}"' if phase else ""
     return f' stroke="{_paint(shape.strokeColor)}" stroke-width="{_n(shape.strokeWidth)}"{dashes}'
 
 
@@ -103,8 +106,11 @@ def _svg_node(node) -> str:
     if isinstance(node, Line):
         return f'<line x1="{_n(node.x1)}" y1="{_n(node.y1)}" x2="{_n(node.x2)}" y2="{_n(node.y2)}"{_stroke(node)}/>'
     if isinstance(node, Rect):
+        # A bar below zero has a negative height in ReportLab; SVG draws no rectangle of negative size.
+        x, y = min(node.x, node.x + node.width), min(node.y, node.y + node.height)
+        corners = f' rx="{_n(node.rx)}" ry="{_n(node.ry)}"' if node.rx or node.ry else ""
         return (
-            f'<rect x="{_n(node.x)}" y="{_n(node.y)}" width="{_n(node.width)}" height="{_n(node.height)}" '
+            f'<rect x="{_n(x)}" y="{_n(y)}" width="{_n(abs(node.width))}" height="{_n(abs(node.height))}"{corners} '
             f'fill="{_paint(node.fillColor)}"{_stroke(node)}/>'
         )
     if isinstance(node, Circle):

@@ -26,7 +26,8 @@ from publishing.reports.render import layout_fingerprint, render_index, render_r
 from salesops.files import write_atomically
 
 MANIFEST = "manifest.json"
-# Below this many reports to render, worker start-up costs more than it saves.
+# Below this many reports to render, worker start-up costs more than it saves (a new pack starts its workers
+# before it knows how many: a pack is small only in a company of a handful of people).
 PARALLEL_FROM = 8
 RENDER_CHUNK = 8
 
@@ -185,7 +186,13 @@ def _remove_dropped_reports(directory: Path, reports: list[dict]) -> None:
 
 def current_pack_directory(published_database: Path, reports_dir: Path) -> Path:
     """The pack folder of the current publication (its as-of date)."""
-    return reports_dir / as_of_date(published_database).isoformat()
+    as_of = as_of_date(published_database)
+    if as_of is None:
+        raise RuntimeError(
+            f"{published_database}: marts.rpt_deliveries is empty: the publication was built from no delivery, "
+            "so it has no as-of date to report on."
+        )
+    return reports_dir / as_of.isoformat()
 
 
 def _render_all(
@@ -193,13 +200,13 @@ def _render_all(
 ) -> None:
     """Render in the ``started`` workers, else in new ones when there are enough jobs to repay their start-up."""
     if started is not None:
-        _render_in(started, jobs)
+        _render_in(started, workers, jobs)
     elif workers <= 1 or len(jobs) < PARALLEL_FROM:
         for job in jobs:
             render_report(*job)
     else:
         with _workers(workers) as pool:
-            _render_in(pool, jobs)
+            _render_in(pool, workers, jobs)
 
 
 @contextlib.contextmanager
@@ -224,9 +231,11 @@ def _prepare_worker() -> None:
     gc.set_threshold(20_000, 20, 20)
 
 
-def _render_in(pool: concurrent.futures.ProcessPoolExecutor, jobs: list[tuple[dict, Path, Path]]) -> None:
-    # In chunks: one future and one round trip per chunk of reports, not per report.
-    chunks = [jobs[start : start + RENDER_CHUNK] for start in range(0, len(jobs), RENDER_CHUNK)]
+def _render_in(pool: concurrent.futures.ProcessPoolExecutor, workers: int, jobs: list[tuple[dict, Path, Path]]) -> None:
+    # In chunks: one future and one round trip per chunk of reports, not per report; small enough that a
+    # small pack still spreads over every worker.
+    size = max(1, min(RENDER_CHUNK, len(jobs) // (4 * workers)))
+    chunks = [jobs[start : start + size] for start in range(0, len(jobs), size)]
     for _ in pool.map(_render_chunk, chunks):
         pass
 
