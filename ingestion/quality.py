@@ -15,7 +15,6 @@ import concurrent.futures
 import datetime as dt
 import html
 import json
-import multiprocessing
 import os
 import tempfile
 from dataclasses import asdict, dataclass, field, replace
@@ -30,6 +29,7 @@ import pyarrow.ipc
 from ingestion.contracts import STAGE_NAMES, Entity
 from ingestion.readers import RawBatch
 from salesops.faults import pause_point
+from salesops.processes import started_process_pool
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 
@@ -159,11 +159,15 @@ def _batch_definition():
 NANOSECOND_RANGE = (dt.datetime(1677, 9, 22), dt.datetime(2262, 4, 11))
 
 
+def validated_columns(entity: Entity) -> list[str]:
+    """What a suite reads: the contract's columns, and the line number its failures name."""
+    return [*entity.required_columns, "_line_number"]
+
+
 def validation_frame(batch: RawBatch) -> pd.DataFrame:
-    """The contract's columns plus the line number, in types GX compares natively (column-wise)."""
-    columns = [*batch.entity.required_columns, "_line_number"]
+    """The validated columns in types GX compares natively (column-wise)."""
     frame = {}
-    for name in columns:
+    for name in validated_columns(batch.entity):
         array = batch.table[name]
         if pa.types.is_decimal(array.type):
             array = array.cast(pa.float64())
@@ -189,11 +193,7 @@ def start_validation_worker() -> None:
     """
     global _worker
     if _worker is None:
-        # Spawned, not forked: the caller may be a threaded process (Dagster), where fork is unsafe.
-        _worker = concurrent.futures.ProcessPoolExecutor(
-            1, mp_context=multiprocessing.get_context("spawn"), initializer=_batch_definition
-        )
-        _worker.submit(int)  # the pool starts its process on the first task
+        _worker = started_process_pool(1, _batch_definition)
 
 
 def stop_validation_worker() -> None:
@@ -222,10 +222,9 @@ def validate_batch(
     pipe, a big batch would be copied once more in each process.
     """
     start_validation_worker()
-    columns = [*batch.entity.required_columns, "_line_number"]
     with tempfile.TemporaryDirectory(prefix=".validating-", dir=scratch_dir) as scratch:
         columns_file = Path(scratch) / "batch.arrow"
-        needed = batch.table.select(columns)
+        needed = batch.table.select(validated_columns(batch.entity))
         with pa.OSFile(str(columns_file), "wb") as sink, pa.ipc.new_file(sink, needed.schema) as writer:
             writer.write_table(needed)
         job = (_validate_in_worker, replace(batch, table=None), columns_file, stage_names, every_failing_line)

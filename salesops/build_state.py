@@ -24,12 +24,13 @@ from pathlib import Path
 from salesops.files import write_atomically
 from salesops.settings import PROJECT_ROOT, Settings
 
-CODE = ("ingestion", "orchestration", "publishing", "salesops", "dbt_project/models", "dbt_project/macros")
-CODE_FILES = ("dbt_project/dbt_project.yml", "dbt_project/profiles.yml", "pyproject.toml")
-ENGINES = ("dagster", "dagster-dbt", "dbt-core", "dbt-duckdb", "duckdb", "great-expectations", "reportlab")
+# What the dbt build is made with (the incremental basis) is part of what a whole run is made with.
 DBT_CODE = ("dbt_project/models", "dbt_project/macros")
 DBT_CODE_FILES = ("dbt_project/dbt_project.yml", "dbt_project/profiles.yml")
 DBT_ENGINES = ("dbt-core", "dbt-duckdb", "duckdb")
+CODE = ("ingestion", "orchestration", "publishing", "salesops", *DBT_CODE)
+CODE_FILES = (*DBT_CODE_FILES, "pyproject.toml")
+ENGINES = ("dagster", "dagster-dbt", *DBT_ENGINES, "great-expectations", "reportlab")
 LAST_BUILD = "last_build.json"
 INCREMENTAL_BASIS = "incremental_basis.txt"
 

@@ -14,7 +14,6 @@ import contextlib
 import gc
 import hashlib
 import json
-import multiprocessing
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +23,7 @@ from publishing.reports.contexts import statement_context, team_context
 from publishing.reports.data import ReportData
 from publishing.reports.render import layout_fingerprint, render_index, render_report
 from salesops.files import write_atomically
+from salesops.processes import started_process_pool
 
 MANIFEST = "manifest.json"
 # Below this many reports to render, worker start-up costs more than it saves (a new pack starts its workers
@@ -202,8 +202,7 @@ def _render_all(
     if started is not None:
         _render_in(started, workers, jobs)
     elif workers <= 1 or len(jobs) < PARALLEL_FROM:
-        for job in jobs:
-            render_report(*job)
+        _render_chunk(jobs)
     else:
         with _workers(workers) as pool:
             _render_in(pool, workers, jobs)
@@ -215,12 +214,7 @@ def _workers(count: int) -> Iterator[concurrent.futures.ProcessPoolExecutor | No
     if count <= 1:
         yield None
         return
-    # Spawned, not forked: the caller may be a threaded process (Dagster), where fork is unsafe.
-    with concurrent.futures.ProcessPoolExecutor(
-        count, mp_context=multiprocessing.get_context("spawn"), initializer=_prepare_worker
-    ) as pool:
-        for _ in range(count):
-            pool.submit(int)  # the pool starts a process per task waiting, up to ``count``
+    with started_process_pool(count, _prepare_worker) as pool:
         yield pool
 
 
