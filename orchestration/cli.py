@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import atexit
 import contextlib
 import gc
 import os
@@ -78,6 +79,8 @@ def run_pipeline(exports_dir: Path, data_dir: Path, stream=None, full_refresh: b
     if full_refresh:
         forget_incremental_basis(settings)
     from ingestion.quality import start_validation_worker, stop_validation_worker
+    from orchestration import warm_dbt
+    from orchestration.dbt_invocation import start_warm_dbt
 
     start_validation_worker()  # Great Expectations loads on the other core while Dagster starts up
 
@@ -98,6 +101,7 @@ def run_pipeline(exports_dir: Path, data_dir: Path, stream=None, full_refresh: b
     progress = PhaseProgress(
         stream, phases, {"models": len(dbt.keys), "tests": len(list(dbt.check_specs))}, PROCESS_STARTED
     )
+    start_warm_dbt(settings)  # dbt loads and parses the project while the exports are ingested
     try:
         with output_to(log_path) as log_file, start_up_heap_frozen():
             result = job.with_logger_defs(
@@ -108,8 +112,9 @@ def run_pipeline(exports_dir: Path, data_dir: Path, stream=None, full_refresh: b
                 raise_on_error=False,
                 run_config={"loggers": {"salesops_progress": {}, "console": {"config": {"log_level": "CRITICAL"}}}},
             )
-    finally:
-        stop_validation_worker()  # already stopped by the dbt step, unless the run ended before it
+    finally:  # both already stopped by the dbt step, unless the run ended before it
+        stop_validation_worker()
+        warm_dbt.stop()
     _log_run(instance, result, settings)
     if result.success:
         record_build(settings, fingerprint, result.run_id, current_publication(settings.warehouse_dir).name)
@@ -437,6 +442,16 @@ def main(argv: list[str] | None = None) -> int:
     if exports is None:
         exports = demo_exports_in(data_dir)
     return run_pipeline(exports.resolve(), data_dir, full_refresh=getattr(args, "full_refresh", False))
+
+
+def entry() -> None:
+    """The ``salesops`` command: ``main``, then an exit that skips tearing down the interpreter's heap (~0.7 s
+    after a run). Nothing is lost: by then every file is closed and the exit handlers run here first."""
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    atexit._run_exitfuncs()
+    os._exit(code)
 
 
 def demo_exports_in(data_dir: Path) -> Path:

@@ -16,7 +16,7 @@ import pytest
 from ingestion.comp_plans import empty_comp_plan_tables
 from ingestion.contracts import ENTITIES
 from ingestion.lake import RawLake
-from orchestration.defs.transform import DBT_EXECUTABLE
+from orchestration.dbt_invocation import DBT_EXECUTABLE
 from salesops.settings import DBT_PROJECT_DIR
 from tests.conftest import dbt_manifest
 

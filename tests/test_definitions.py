@@ -101,7 +101,7 @@ def test_settings_defaults_and_overrides(tmp_path):
 
 
 def test_duckdbs_memory_limit_is_a_setting_dbt_and_publish_share(tmp_path):
-    from orchestration.defs.transform import dbt_environment
+    from orchestration.dbt_invocation import dbt_environment
 
     profile = (DBT_PROJECT_DIR / "profiles.yml").read_text(encoding="utf-8")
     default = load_settings({"SALESOPS_DATA_DIR": str(tmp_path)}).operations.memory_limit
@@ -254,7 +254,7 @@ def test_only_the_cli_imports_the_demo_generator():
 
 
 def test_dbt_builds_with_a_thread_per_core_and_without_unit_tests(tmp_path):
-    from orchestration.defs.transform import dbt_build_args
+    from orchestration.dbt_invocation import dbt_build_args
 
     args = dbt_build_args(load_settings({"SALESOPS_DATA_DIR": str(tmp_path)}))
     assert args[0] == "build"
@@ -266,7 +266,8 @@ def test_dbt_builds_with_a_thread_per_core_and_without_unit_tests(tmp_path):
 
 def test_the_dbt_resource_knows_the_executables_version_without_asking_it(tmp_path):
     """It reads dbt-core's version from the package, instead of a `dbt --version` before every build."""
-    from orchestration.defs.transform import DBT_EXECUTABLE, WorkspaceDbtCli
+    from orchestration.dbt_invocation import DBT_EXECUTABLE
+    from orchestration.defs.transform import WorkspaceDbtCli
 
     reported = subprocess.run([str(DBT_EXECUTABLE), "--version"], capture_output=True, text=True, check=True).stdout
     resource = WorkspaceDbtCli(project_dir=str(DBT_PROJECT_DIR), dbt_executable=str(DBT_EXECUTABLE))
@@ -274,7 +275,7 @@ def test_the_dbt_resource_knows_the_executables_version_without_asking_it(tmp_pa
 
 
 def test_the_dbt_workspace_of_a_data_dir_links_the_project_and_follows_it_when_it_moves(tmp_path):
-    from orchestration.defs.transform import PROJECT_ENTRIES, dbt_workspace
+    from orchestration.dbt_invocation import PROJECT_ENTRIES, dbt_workspace
 
     elsewhere = tmp_path / "old-checkout" / "models"
     elsewhere.mkdir(parents=True)

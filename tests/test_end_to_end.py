@@ -7,6 +7,8 @@ systems' formats, delivery order, IsDeleted), never from the models.
 import csv
 import datetime as dt
 import hashlib
+import json
+import os
 import re
 import shutil
 import subprocess
@@ -171,6 +173,7 @@ def test_the_terminal_shows_one_line_per_phase_and_the_log_file_the_rest(demo, f
     assert log.parent.parent == data_dir / "runs"
     text = log.read_text(encoding="utf-8")
     assert "Completed successfully" in text and "STEP_SUCCESS" in text  # dbt's log and Dagster's events
+    assert "dbt built in the warm dbt process, with the project parsed while the exports were ingested" in text
 
 
 def test_the_first_run_in_a_new_data_dir_starts_from_the_projects_dbt_parse(demo, first_run):
@@ -179,7 +182,10 @@ def test_the_first_run_in_a_new_data_dir_starts_from_the_projects_dbt_parse(demo
     assert first_run[0] == 0, first_run[1]
     log = (data_dir / "dbt-target" / "dbt.log").read_text(encoding="utf-8")
     assert "Unable to do partial parsing" not in log
-    assert "skipping partial parsing" in log or "Partial parsing enabled" in log
+    # The parse (the warm dbt's, while the exports were ingested) read every file from the seeded parse state.
+    parse = json.loads((data_dir / "dbt-target" / "perf_info.json").read_text(encoding="utf-8"))
+    assert parse["is_partial_parse_enabled"] and parse["path_count"] > 0
+    assert parse["parsed_path_count"] == 0
     profile = (data_dir / "dbt" / "profiles.yml").resolve()
     assert profile == Path(__file__).parents[1] / "dbt_project" / "profiles.yml"
 
@@ -600,23 +606,51 @@ def test_the_next_nights_one_percent_delivery_lands_alone_and_moves_its_deals(de
     assert published(data_dir, "select max(as_of_date) from marts.rpt_deliveries") == [(dt.date(2026, 11, 27),)]
 
 
-def test_a_rebuilt_table_model_replaces_the_old_table_inside_one_transaction(next_night):
+def test_a_rebuilt_table_model_replaces_the_old_table_inside_one_transaction(next_night, tmp_path):
     """The project's table materialization (macros/table_materialization.sql): drop and create between BEGIN and
-    COMMIT, where the adapter's renamed a temporary table into place and dropped a backup."""
+    COMMIT, where the adapter's renamed a temporary table into place and dropped a backup.
+
+    The model is built again in a copy of the data dir, with dbt's file log at debug level (a run logs at info):
+    the debug log has every statement dbt sent.
+    """
+    from orchestration.dbt_invocation import (
+        DBT_EXECUTABLE,
+        dagster_dbt_environment,
+        dbt_environment,
+        dbt_parse_args,
+        dbt_workspace,
+    )
+    from salesops.settings import load_settings
+
     _, data_dir, _, code, output = next_night
     assert code == 0, output
-    log = (data_dir / "dbt-target" / "dbt.log").read_text(encoding="utf-8")
-    second_build = log[log.rindex("Running with dbt=") :]
+    copy = tmp_path / "data"
+    shutil.copytree(data_dir, copy, symlinks=True)
+    settings = load_settings({"SALESOPS_DATA_DIR": str(copy)})
+    workspace, target = dbt_workspace(copy), settings.dbt_target_dir
     model = "int_waterfall_movements_measured"
+    environment = {**dbt_environment(settings), **dagster_dbt_environment(workspace, target)}
+    environment["DBT_LOG_LEVEL_FILE"] = "debug"
+    built = subprocess.run(
+        [str(DBT_EXECUTABLE), "build", "--select", model, *dbt_parse_args(settings)[1:]],
+        cwd=workspace,
+        env={**os.environ, **environment},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert built.returncode == 0, built.stdout + built.stderr
+    log = (target / "dbt.log").read_text(encoding="utf-8")
+    rebuild = log[log.rindex("Running with dbt=") :]
     statements = [
         line.split(f"On model.salesops.{model}: ", 1)[1]
-        for line in second_build.splitlines()
+        for line in rebuild.splitlines()
         if f"On model.salesops.{model}: " in line
     ]
     relation = f'"build"."intermediate"."{model}"'
     assert statements[0] == "BEGIN" and statements[-2:] == ["COMMIT", "Close"]
-    assert f"drop table if exists {relation} cascade" in second_build
-    assert "__dbt_backup" not in second_build and f"{model}__dbt_tmp" not in second_build
+    assert f"drop table if exists {relation} cascade" in rebuild
+    assert "__dbt_backup" not in rebuild and f"{model}__dbt_tmp" not in rebuild
 
 
 # What says when and by which run a row was made, rather than what the data is: a rebuild differs there.
