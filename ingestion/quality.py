@@ -276,6 +276,15 @@ def _run_suite(batch: RawBatch, stage_names: tuple[str, ...], every_failing_line
             )
         )
     gx_batch = batch_definition.get_batch(batch_parameters={"dataframe": validation_frame(batch)})
+    if not failures:
+        # Most deliveries pass. A first pass asks only each expectation's verdict, half the cost of a summary
+        # (at scale 1, 1.0 s against 2.0 s for the 27 files); a suite that fails runs again, for the counts,
+        # samples and lines of its failures.
+        verdicts = gx_batch.validate(suite, result_format={"result_format": "BOOLEAN_ONLY"})
+        if verdicts.success:
+            return BatchValidation(
+                batch.file.relative_path, batch.rows, len(verdicts.results), [], verdicts.to_json_dict()
+            )
     result = gx_batch.validate(
         suite,
         result_format={

@@ -110,6 +110,27 @@ def test_quality_failures_land_nothing_and_name_line_and_value(exports, tmp_path
     assert not (lake_dir / "raw" / "crm" / "opportunity" / "delivery=2026-11-25").exists()
 
 
+def test_a_passing_delivery_is_judged_on_every_expectation_and_a_failing_one_gets_its_counts(exports, tmp_path):
+    """Validation asks GX for verdicts first; only a failing suite runs again for counts, samples and lines."""
+    passing = ingest_entity(OPPORTUNITY, exports, tmp_path / "lake", STAGES, NOW)
+    expected = passing.validations[0].evaluated
+    assert expected > 10  # the opportunity suite: columns, types, sets, ranges, uniqueness
+    for validation in passing.validations:
+        assert validation.passed and validation.evaluated == expected
+        verdicts = validation.gx_result["results"]
+        assert len(verdicts) == expected and all(verdict["success"] for verdict in verdicts)
+    write(
+        exports / "crm" / "2026-11-26" / "Opportunity.csv",
+        OPPORTUNITY_HEADER + "\n" + opportunity_row("006C", amount="-5.00") + opportunity_row("006D"),
+    )
+    failing = ingest_entity(OPPORTUNITY, exports, tmp_path / "lake", STAGES, NOW)
+    (validation,) = [validation for validation in failing.validations if not validation.passed]
+    assert validation.evaluated == expected
+    assert [(f.column, f.unexpected_count, f.samples[0]["_line_number"]) for f in validation.failures] == [
+        ("Amount", 1, 2)
+    ]
+
+
 def test_files_directly_under_the_source_form_the_implicit_first_delivery(tmp_path):
     root = tmp_path / "exports"
     write(root / "crm" / "Opportunity.csv", OPPORTUNITY_HEADER + "\n" + opportunity_row("006Z"))

@@ -12,7 +12,6 @@ import datetime as dt
 import html
 from collections.abc import Callable
 
-from reportlab import rl_config
 from reportlab.graphics.charts.barcharts import HorizontalBarChart, VerticalBarChart
 from reportlab.graphics.charts.legends import Legend
 from reportlab.graphics.charts.linecharts import HorizontalLineChart
@@ -21,10 +20,6 @@ from reportlab.graphics.widgets.markers import makeMarker
 from reportlab.lib import colors
 
 from publishing.reports.fonts import BOLD, REGULAR, register_fonts
-
-# ReportLab checks the type of every attribute set on a shape: a fifth of a chart's cost, for checks our
-# fixed chart code does not need at run time (the tests draw every chart).
-rl_config.shapeChecking = 0
 
 TEAM_COLOUR = colors.HexColor("#1f5fa8")
 COMPANY_COLOUR = colors.HexColor("#9aa5b1")

@@ -97,43 +97,40 @@ def _headline(context: dict) -> dict:
     }
 
 
-def _planned_reports(
-    data: ReportData, settings: PackSettings, checks: dict | None
-) -> tuple[list[tuple[dict, dict]], str | None]:
-    """(entry, context) for every report of the pack, and the company report's recipient."""
+def _planned_reports(data: ReportData, head: str | None) -> list[tuple[str, str | None, str]]:
+    """(kind, recipient's employee number, file stem) of every report of the pack, in rendering order."""
     hierarchy = data.hierarchy
-    head = hierarchy.head_of_sales(settings.head_of_sales)
-    planned = [("company", head, "company", team_context(data, head, checks, company=True))]
-    for manager in hierarchy.managers:
-        planned.append(("manager", manager, f"managers/{manager}", team_context(data, manager, checks)))
+    planned = [("company", head, "company")]
+    planned += [("manager", manager, f"managers/{manager}") for manager in hierarchy.managers]
     for person in sorted(
         data.statements,
         key=lambda number: (hierarchy.people[number].name if number in hierarchy.people else "", number),
     ):
         if data.current_and_last_closed(person):
-            planned.append(("statement", person, f"statements/{person}", statement_context(data, person, checks)))
-    entries = []
-    for kind, number, stem, context in planned:
-        figures = figures_hash(context)
-        entries.append(
-            (
-                {
-                    "key": kind if kind == "company" else f"{kind}:{number}",
-                    "kind": kind,
-                    # The company report reaches no one until there is a single head of sales
-                    # (or the setting names one).
-                    "recipient_employee_number": number,
-                    "recipient_name": context["recipient"]["name"],
-                    "html": f"{stem}.html",
-                    "pdf": f"{stem}.pdf",
-                    "render_hash": render_hash(context, figures),
-                    "figures_hash": figures,
-                    "headline": _headline(context),
-                },
-                context,
-            )
-        )
-    return entries, head
+            planned.append(("statement", person, f"statements/{person}"))
+    return planned
+
+
+def _report(data: ReportData, kind: str, number: str | None, stem: str, checks: dict | None) -> tuple[dict, dict]:
+    """(manifest entry, context) of one report."""
+    if kind == "statement":
+        context = statement_context(data, number, checks)
+    else:
+        context = team_context(data, number, checks, company=kind == "company")
+    figures = figures_hash(context)
+    entry = {
+        "key": kind if kind == "company" else f"{kind}:{number}",
+        "kind": kind,
+        # The company report reaches no one until there is a single head of sales (or the setting names one).
+        "recipient_employee_number": number,
+        "recipient_name": context["recipient"]["name"],
+        "html": f"{stem}.html",
+        "pdf": f"{stem}.pdf",
+        "render_hash": render_hash(context, figures),
+        "figures_hash": figures,
+        "headline": _headline(context),
+    }
+    return entry, context
 
 
 def _previous_hashes(directory: Path) -> dict[str, str]:
@@ -150,19 +147,22 @@ def build_report_pack(
     """Render the pack of the current publication; reports whose data did not change are kept as they are."""
     directory = current_pack_directory(published_database, reports_dir)
     previous = _previous_hashes(directory)
-    # A new pack renders every report: its workers start now, importing the renderer while the data is read.
+    entries = []
+    # A new pack renders every report: its workers start now, importing the renderer while the data is read,
+    # and render the reports chunk by chunk as they are planned.
     with _workers(settings.workers if not previous else 1) as early_workers:
         data = ReportData(published_database, settings.fiscal_year_start_month, settings.stale_deal_days)
-        planned, head = _planned_reports(data, settings, checks)
-        to_render = [
-            (context, directory / entry["html"], directory / entry["pdf"])
-            for entry, context in planned
-            if previous.get(entry["key"]) != entry["render_hash"]
-            or not (directory / entry["html"]).exists()
-            or not (directory / entry["pdf"]).exists()
-        ]
-        _render_all(to_render, settings.workers, early_workers)
-    pack = ReportPack(directory, [entry for entry, _ in planned], len(to_render), head)
+        head = data.hierarchy.head_of_sales(settings.head_of_sales)
+        planned = _planned_reports(data, head)
+        rendering = _Rendering(early_workers, settings.workers, len(planned))
+        for kind, number, stem in planned:
+            entry, context = _report(data, kind, number, stem, checks)
+            entries.append(entry)
+            html_path, pdf_path = directory / entry["html"], directory / entry["pdf"]
+            if previous.get(entry["key"]) != entry["render_hash"] or not html_path.exists() or not pdf_path.exists():
+                rendering.add((context, html_path, pdf_path))
+        rendering.finish()
+    pack = ReportPack(directory, entries, rendering.count, head)
     _remove_dropped_reports(directory, pack.reports)
     write_atomically(
         directory / "index.html",
@@ -195,17 +195,46 @@ def current_pack_directory(published_database: Path, reports_dir: Path) -> Path:
     return reports_dir / as_of.isoformat()
 
 
-def _render_all(
-    jobs: list[tuple[dict, Path, Path]], workers: int, started: concurrent.futures.ProcessPoolExecutor | None
-) -> None:
-    """Render in the ``started`` workers, else in new ones when there are enough jobs to repay their start-up."""
-    if started is not None:
-        _render_in(started, workers, jobs)
-    elif workers <= 1 or len(jobs) < PARALLEL_FROM:
-        _render_chunk(jobs)
-    else:
-        with _workers(workers) as pool:
-            _render_in(pool, workers, jobs)
+def _chunk_size(reports: int, workers: int) -> int:
+    # One future and one round trip per chunk of reports, not per report; small enough that a small pack
+    # still spreads over every worker.
+    return max(1, min(RENDER_CHUNK, reports // (4 * workers)))
+
+
+class _Rendering:
+    """The reports to render. Given ``started`` workers, they get the reports in chunks as they come (sized
+    for the ``expected`` number); without, the reports are rendered at the end, in new workers when there
+    are enough to repay their start-up."""
+
+    def __init__(self, started: concurrent.futures.ProcessPoolExecutor | None, workers: int, expected: int):
+        self.pool, self.workers = started, workers
+        self.chunk = _chunk_size(expected, workers)
+        self.waiting: list[tuple[dict, Path, Path]] = []
+        self.submitted: list[concurrent.futures.Future] = []
+        self.count = 0
+
+    def add(self, job: tuple[dict, Path, Path]) -> None:
+        self.count += 1
+        self.waiting.append(job)
+        if self.pool is not None and len(self.waiting) == self.chunk:
+            self.submitted.append(self.pool.submit(_render_chunk, self.waiting))
+            self.waiting = []
+
+    def finish(self) -> None:
+        """Render what is left and wait for every chunk (a chunk's error is raised here)."""
+        if self.pool is not None:
+            if self.waiting:
+                self.submitted.append(self.pool.submit(_render_chunk, self.waiting))
+            for chunk in self.submitted:
+                chunk.result()
+        elif self.workers <= 1 or len(self.waiting) < PARALLEL_FROM:
+            _render_chunk(self.waiting)
+        else:
+            with _workers(self.workers) as pool:
+                size = _chunk_size(len(self.waiting), self.workers)
+                chunks = [self.waiting[start : start + size] for start in range(0, len(self.waiting), size)]
+                for _ in pool.map(_render_chunk, chunks):
+                    pass
 
 
 @contextlib.contextmanager
@@ -223,15 +252,6 @@ def _prepare_worker() -> None:
     import publishing.reports.render  # noqa: F401
 
     gc.set_threshold(20_000, 20, 20)
-
-
-def _render_in(pool: concurrent.futures.ProcessPoolExecutor, workers: int, jobs: list[tuple[dict, Path, Path]]) -> None:
-    # In chunks: one future and one round trip per chunk of reports, not per report; small enough that a
-    # small pack still spreads over every worker.
-    size = max(1, min(RENDER_CHUNK, len(jobs) // (4 * workers)))
-    chunks = [jobs[start : start + size] for start in range(0, len(jobs), size)]
-    for _ in pool.map(_render_chunk, chunks):
-        pass
 
 
 def _render_chunk(jobs: list[tuple[dict, Path, Path]]) -> None:
