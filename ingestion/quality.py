@@ -354,7 +354,8 @@ def write_validations_page(directory: Path) -> Path:
         "<style>body{font-family:sans-serif;margin:2em}td,th{border-bottom:1px solid #ddd;padding:4px 8px;"
         "text-align:left;vertical-align:top}.pass{color:#14532d}.fail{color:#7f1d1d;font-weight:bold}</style>"
         "</head><body><h1>Validations of the new deliveries</h1>"
-        "<p>Great Expectations suites from the input contract; each row links the full result (ours and GX's).</p>"
+        "<p>Great Expectations suites from the input contract; each row links the result, ours and GX's (GX's "
+        "verdict on each expectation, with counts and samples when the suite failed).</p>"
         "<table><tr><th>file</th><th>rows</th><th>expectations</th><th>result</th><th>failures</th><th></th></tr>"
         + "".join(rows)
         + "</table></body></html>",

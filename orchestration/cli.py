@@ -101,7 +101,10 @@ def run_pipeline(exports_dir: Path, data_dir: Path, stream=None, full_refresh: b
     progress = PhaseProgress(
         stream, phases, {"models": len(dbt.keys), "tests": len(list(dbt.check_specs))}, PROCESS_STARTED
     )
-    start_warm_dbt(settings)  # dbt loads and parses the project while the exports are ingested
+    try:
+        start_warm_dbt(settings)  # dbt loads and parses the project while the exports are ingested
+    except OSError as error:  # only a speed-up: the dbt step starts dbt itself
+        stream.write(f"  (the warm dbt process did not start: {error}; dbt will start itself)\n")
     try:
         with output_to(log_path) as log_file, start_up_heap_frozen():
             result = job.with_logger_defs(
@@ -446,11 +449,12 @@ def main(argv: list[str] | None = None) -> int:
 
 def entry() -> None:
     """The ``salesops`` command: ``main``, then an exit that skips tearing down the interpreter's heap (~0.7 s
-    after a run). Nothing is lost: by then every file is closed and the exit handlers run here first."""
+    after a run). By then every file salesops writes is closed; the exit handlers (worker pools, logging) run
+    here first, and the output is flushed after them."""
     code = main()
+    atexit._run_exitfuncs()
     sys.stdout.flush()
     sys.stderr.flush()
-    atexit._run_exitfuncs()
     os._exit(code)
 
 

@@ -2,19 +2,22 @@
 
 Every dbt command spends its first ~2.5 s here importing dbt and loading the
 project's parse state, before its first model. ``salesops run`` starts this
-process first thing (``start``), so that both happen while Dagster loads and the
-exports are ingested, on the machine's other core; the dbt step then builds in it.
+process as its job starts (``start``), so that both happen while the exports are
+ingested, on the machine's other core; the dbt step then builds in it.
 
 dagster-dbt still starts "dbt" as a subprocess and reads its JSON log lines:
 under ``serving`` it starts ``salesops-dbt`` (``client_main``), which hands its
 standard output and error to this process, waits for the build and exits with
 dbt's exit code. What dagster-dbt reads is dbt's own output.
 
-The project is parsed with the arguments and environment the build is expected
-to come with; a build that comes with others (``parse_inputs`` differ) is parsed
-again, as a dbt subprocess would. One build per process: it ends after the
-build, and dies with the process that started it. Only the standard library is
-imported at module level: the client starts for every build.
+The parse in advance writes only to a private folder: the run may not hold the
+data dir's lock yet. It is used for a build that comes with the same folder,
+flags and environment, and no project file changed since (``parse_inputs``);
+any other build parses again, as a dbt subprocess would. After the build, its
+parse state and manifests go to the build's target folder, as a dbt subprocess
+would leave them. One build per process: it ends after the build, and dies with
+the process that started it. Only the standard library is imported at module
+level: the client starts for every build.
 """
 
 from __future__ import annotations
@@ -29,20 +32,30 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 SERVER_VARIABLE = "SALESOPS_DBT_SERVER"
-"""Where the client finds the warm dbt: its socket and process id (JSON), set while the build may use it."""
+"""Where the client finds the warm dbt (JSON: its socket, process id and log, and the dbt to run instead)."""
 CLIENT_EXECUTABLE = Path(sys.executable).with_name("salesops-dbt")
-# The flags that choose what dbt parses: the project, the profile, the vars.
-PARSE_FLAGS = ("--vars", "--target", "--profile", "--profiles-dir", "--project-dir", "--target-path")
+# The flags that choose what dbt parses: the project, the profile, the vars. Where dbt writes (target and log
+# paths) is not among them: the parse in advance writes to a private folder.
+PARSE_FLAGS = ("--vars", "--target", "--profile", "--profiles-dir", "--project-dir")
+WRITE_LOCATIONS = ("DBT_TARGET_PATH", "DBT_LOG_PATH")
+# What the parse leaves in its target folder, handed to the build's (the next parse starts from its state).
+PARSE_ARTIFACTS = ("partial_parse.msgpack", "manifest.json", "semantic_manifest.json", "perf_info.json")
+PROJECT_FILES = ("dbt_project.yml", "profiles.yml")
+PROJECT_FOLDERS = ("models", "macros", "tests")
 OUTCOME = "outcome.json"
 SOCKET = "socket"
+PARSE_TARGET = "target"
+LOG = "warm-dbt.log"
 # How long the build's end may take to reach the process's own end (closing DuckDB is done before it replies).
 EXIT_WAIT_SECONDS = 30
 PR_SET_PDEATHSIG = 1
+INTERRUPTED_EXIT_CODE = 2
 
 
 def parse_inputs(cwd: str, args: Sequence[str], env: Mapping[str, str]) -> dict:
@@ -50,21 +63,38 @@ def parse_inputs(cwd: str, args: Sequence[str], env: Mapping[str, str]) -> dict:
     environment dbt and the project read (dbt's own variables and salesops's)."""
     flags = {flag: value for flag, value in itertools.pairwise(args) if flag in PARSE_FLAGS}
     environment = {
-        name: value for name, value in env.items() if name.startswith(("DBT_", "SALESOPS_")) and name != SERVER_VARIABLE
+        name: value
+        for name, value in env.items()
+        if name.startswith(("DBT_", "SALESOPS_")) and name not in (SERVER_VARIABLE, *WRITE_LOCATIONS)
     }
     return {"cwd": cwd, "flags": flags, "env": environment}
+
+
+def project_changed_since(workspace: Path, moment: float) -> bool:
+    """True when a file of the dbt project in ``workspace`` was modified after ``moment`` (a time.time())."""
+    paths = [workspace / name for name in PROJECT_FILES]
+    for folder in PROJECT_FOLDERS:
+        paths += [path for path in (workspace / folder).rglob("*") if path.suffix in (".sql", ".yml")]
+    return any(path.stat().st_mtime > moment for path in paths if path.exists())
 
 
 @dataclass
 class WarmDbt:
     process: subprocess.Popen
     folder: Path
-    log: Path
+    fallback: Path
     used: bool = False
 
     @property
     def address(self) -> str:
-        return json.dumps({"socket": str(self.folder / SOCKET), "pid": self.process.pid})
+        return json.dumps(
+            {
+                "socket": str(self.folder / SOCKET),
+                "pid": self.process.pid,
+                "log": str(self.folder / LOG),
+                "dbt": str(self.fallback),
+            }
+        )
 
     def outcome(self) -> dict | None:
         path = self.folder / OUTCOME
@@ -74,22 +104,29 @@ class WarmDbt:
 _server: WarmDbt | None = None
 
 
-def start(cwd: Path, parse_args: Sequence[str], environment: Mapping[str, str], log: Path) -> None:
+def start(cwd: Path, parse_args: Sequence[str], environment: Mapping[str, str], parse_state: Path, dbt: Path) -> None:
     """Start the warm dbt: it parses the project as ``dbt <parse_args>`` in ``cwd``, with this process's
-    environment and ``environment`` over it. What it writes on its own error output goes to ``log``."""
+    environment and ``environment`` over it, starting from the parse state file ``parse_state`` (if it
+    exists). ``dbt`` is the executable the client runs instead when the warm dbt cannot take the build."""
     global _server
     stop()
     folder = Path(tempfile.mkdtemp(prefix="salesops-dbt-"))  # private (0700): only this user can connect
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener, open(log, "wb") as errors:
+    target = folder / PARSE_TARGET
+    target.mkdir()
+    if parse_state.exists():
+        shutil.copyfile(parse_state, target / PARSE_ARTIFACTS[0])
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener, open(folder / LOG, "wb") as errors:
         listener.bind(str(folder / SOCKET))
         listener.listen(1)  # a build that arrives before the parse is done waits in the backlog
         process = subprocess.Popen(
-            [sys.executable, "-u", "-m", __name__],
+            # -P: not the current folder first on the module path. A session of its own: a terminal's Ctrl-C
+            # reaches dbt once, through the client, not twice.
+            [sys.executable, "-u", "-P", "-m", __name__],
             stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
             stderr=errors,
             pass_fds=(listener.fileno(),),
+            start_new_session=True,
         )
         request = {
             "parent": os.getpid(),
@@ -97,11 +134,15 @@ def start(cwd: Path, parse_args: Sequence[str], environment: Mapping[str, str], 
             "folder": str(folder),
             "cwd": str(cwd),
             "args": list(parse_args),
-            "env": {**os.environ, **environment},
+            "env": {
+                **os.environ,
+                **environment,
+                **{name: str(target) for name in WRITE_LOCATIONS},
+            },
         }
         process.stdin.write(json.dumps(request).encode("utf-8"))
         process.stdin.close()
-    _server = WarmDbt(process, folder, log)
+    _server = WarmDbt(process, folder, dbt)
 
 
 def stop() -> None:
@@ -126,13 +167,14 @@ class WarmBuild:
 
 
 @contextlib.contextmanager
-def serving() -> Iterator[WarmBuild]:
+def serving(log: Path) -> Iterator[WarmBuild]:
     """The warm dbt's build, if one waits: sets ``SERVER_VARIABLE`` for the dbt subprocess meanwhile. On
-    leaving, waits for the warm dbt to end (it ends once it has replied), or ends it: dbt never outlives the
-    step that started its build.
-    """
+    leaving, waits for the warm dbt to end (it ends once it has replied), or ends it at once when the step
+    failed: dbt never outlives the step that started its build. What the warm dbt printed itself is kept
+    in ``log``."""
     server = _server
-    if server is None or server.used or server.process.poll() is not None:
+    if server is None or server.used or server.process.poll() is not None or not os.access(CLIENT_EXECUTABLE, os.X_OK):
+        stop()
         yield WarmBuild(None)
         return
     server.used = True
@@ -140,11 +182,14 @@ def serving() -> Iterator[WarmBuild]:
     os.environ[SERVER_VARIABLE] = server.address
     try:
         yield build
-    finally:
-        os.environ.pop(SERVER_VARIABLE, None)
         with contextlib.suppress(subprocess.TimeoutExpired):
             server.process.wait(EXIT_WAIT_SECONDS)
         build.outcome = server.outcome()
+    finally:
+        os.environ.pop(SERVER_VARIABLE, None)
+        with contextlib.suppress(OSError):
+            if (server.folder / LOG).stat().st_size:
+                shutil.copyfile(server.folder / LOG, log)
         stop()
 
 
@@ -158,25 +203,33 @@ def describe(outcome: dict) -> str:
 
 
 def client_main() -> int:
-    """Hand this process's output to the warm dbt, send it the command, and exit with dbt's exit code."""
+    """Hand this process's output to the warm dbt, send it the command, and exit with dbt's exit code; run dbt
+    itself when the warm dbt is gone before taking the build."""
     server = json.loads(os.environ[SERVER_VARIABLE])
     connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    connection.connect(server["socket"])
+    try:
+        connection.connect(server["socket"])
+        socket.send_fds(connection, [b"."], [sys.stdout.fileno(), sys.stderr.fileno()])
+    except OSError:
+        os.execv(server["dbt"], [server["dbt"], *sys.argv[1:]])
 
-    def interrupt_build(signum, frame) -> None:  # dagster-dbt stops dbt with SIGINT, then SIGKILL
-        os.kill(server["pid"], signal.SIGINT)
+    def interrupt_build(signum, frame) -> None:  # dagster-dbt stops dbt with SIGINT
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(server["pid"], signal.SIGINT)
 
     signal.signal(signal.SIGINT, interrupt_build)
     signal.signal(signal.SIGTERM, interrupt_build)
-    socket.send_fds(connection, [b"."], [sys.stdout.fileno(), sys.stderr.fileno()])
-    command = {"cwd": os.getcwd(), "args": sys.argv[1:], "env": dict(os.environ)}
-    connection.sendall(json.dumps(command).encode("utf-8"))
-    connection.shutdown(socket.SHUT_WR)
-    reply = _read_to_end(connection)
+    try:
+        command = {"cwd": os.getcwd(), "args": sys.argv[1:], "env": dict(os.environ)}
+        connection.sendall(json.dumps(command).encode("utf-8"))
+        connection.shutdown(socket.SHUT_WR)
+        reply = _read_to_end(connection)
+    except OSError:
+        reply = b""
     if not reply:
         sys.stderr.write(
             f"salesops-dbt: the warm dbt process (pid {server['pid']}) ended before finishing the build; "
-            "its own errors are in warm-dbt.log in the data dir's dbt-target folder. "
+            f"what it printed is in {server['log']} (kept in the data dir's dbt-target folder as warm-dbt.log). "
             "Run `salesops run` again; if it recurs, report that log.\n"
         )
         return 2
@@ -205,21 +258,10 @@ def _die_with(parent: int) -> None:
 
 
 def _exit_code(result) -> int:
-    """dbt's own exit codes: 0 success, 1 a node failed, 2 dbt itself failed."""
+    """dbt's own exit codes: 0 success, 1 a node failed, 2 dbt itself failed (or was interrupted)."""
     if result.success:
         return 0
     return 1 if result.exception is None else 2
-
-
-def _build(command: dict, manifest) -> int:
-    from dbt.cli.main import dbtRunner
-    from dbt_common.exceptions import DbtBaseException
-
-    try:
-        return _exit_code(dbtRunner(manifest=manifest).invoke(command["args"]))
-    except DbtBaseException as error:  # a usage error: dbtRunner raises it rather than returning it
-        sys.stderr.write(f"{error}\n")
-        return 2
 
 
 def _close_warehouse() -> None:
@@ -236,11 +278,25 @@ def _close_warehouse() -> None:
     gc.collect()  # cursors the threads left in reference cycles hold the database open too
 
 
+def _hand_over_parse(source: Path, target: Path) -> None:
+    """The parse's state and manifests into the build's target folder, each file replaced atomically."""
+    target.mkdir(parents=True, exist_ok=True)
+    for name in PARSE_ARTIFACTS:
+        if (source / name).exists():
+            staged = target / f".{name}.{os.getpid()}.tmp"
+            shutil.copyfile(source / name, staged)
+            os.replace(staged, target / name)
+
+
 def serve() -> None:
     request = json.loads(sys.stdin.buffer.read())
     _die_with(request["parent"])
     folder = Path(request["folder"])
     listener = socket.socket(fileno=request["listener"])
+    interrupted = []
+    # A cancel that comes while parsing (the client forwards it) must stop the build, not the parse: dbt would
+    # swallow it as a failed parse and then build.
+    signal.signal(signal.SIGINT, lambda signum, frame: interrupted.append(signum))
     import gc
     import logging
 
@@ -248,6 +304,7 @@ def serve() -> None:
 
     os.chdir(request["cwd"])
     os.environ.update(request["env"])
+    parsed_at = time.time()
     parsed = parse_inputs(request["cwd"], request["args"], os.environ)
     parse = dbtRunner().invoke(request["args"])
     manifest = parse.result if parse.success else None
@@ -267,25 +324,40 @@ def serve() -> None:
         reason = "parsing it in advance failed (see dbt.log)"
     elif parse_inputs(command["cwd"], command["args"], os.environ) != parsed:
         manifest, reason = None, "the build's folder, flags or environment differ from those parsed in advance"
+    elif project_changed_since(Path(command["cwd"]), parsed_at):
+        manifest, reason = None, "a file of the dbt project changed since it was parsed in advance"
     else:
         reason = None
+    log = os.dup(2)
     os.dup2(out, 1)
     os.dup2(err, 2)
-    exit_code = _build(command, manifest)
+    if interrupted:
+        exit_code = INTERRUPTED_EXIT_CODE
+    else:
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # now dbt stops its build on a cancel
+        exit_code = _exit_code(dbtRunner(manifest=manifest).invoke(command["args"]))
     sys.stdout.flush()
     sys.stderr.flush()
     # The client's output is dbt's output: it ends (dagster-dbt reads to its end) once no process holds it.
     devnull = os.open(os.devnull, os.O_WRONLY)
-    for descriptor in (1, 2):
-        os.dup2(devnull, descriptor)
-    for descriptor in (out, err, devnull):
+    os.dup2(devnull, 1)
+    os.dup2(log, 2)  # what goes wrong from here is the warm dbt's own, for its log
+    for descriptor in (out, err, devnull, log):
         os.close(descriptor)
-    _close_warehouse()
-    (folder / OUTCOME).write_text(json.dumps({"parsed_in_advance": manifest is not None, "reason": reason}))
+    try:
+        _close_warehouse()
+        if manifest is not None and not interrupted:
+            _hand_over_parse(folder / PARSE_TARGET, Path(os.environ["DBT_TARGET_PATH"]))
+        (folder / OUTCOME).write_text(json.dumps({"parsed_in_advance": manifest is not None, "reason": reason}))
+    except Exception:
+        import traceback
+
+        traceback.print_exc()  # the build's own result stands: it is in the warehouse and dbt's log
     with contextlib.suppress(OSError):
         connection.sendall(json.dumps({"exit_code": exit_code}).encode("utf-8"))
         connection.close()
     logging.shutdown()
+    sys.stderr.flush()
     os._exit(0)  # skip tearing the heap down: nobody waits for it
 
 

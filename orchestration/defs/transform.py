@@ -22,6 +22,7 @@ from orchestration import warm_dbt
 from orchestration.dbt_invocation import (
     DBT_EXECUTABLE,
     PARSE_STATE,
+    WARM_DBT_LOG,
     dbt_build_args,
     dbt_environment,
     dbt_parse_args,
@@ -138,7 +139,7 @@ def dbt_models() -> dg.AssetsDefinition:
         seed_parse_state(target_path)
         # Taken once, before dbt reads the project: what is recorded is what this build was made with.
         basis = incremental_basis(settings)
-        with environment_for_dbt(settings), warm_dbt.serving() as warm_build:
+        with environment_for_dbt(settings), warm_dbt.serving(target_path / WARM_DBT_LOG) as warm_build:
             dbt = WorkspaceDbtCli(
                 project_dir=str(dbt_workspace(settings.data_dir)),
                 profiles_dir=str(DBT_PROJECT_DIR),

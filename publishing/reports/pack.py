@@ -155,13 +155,17 @@ def build_report_pack(
         head = data.hierarchy.head_of_sales(settings.head_of_sales)
         planned = _planned_reports(data, head)
         rendering = _Rendering(early_workers, settings.workers, len(planned))
-        for kind, number, stem in planned:
-            entry, context = _report(data, kind, number, stem, checks)
-            entries.append(entry)
-            html_path, pdf_path = directory / entry["html"], directory / entry["pdf"]
-            if previous.get(entry["key"]) != entry["render_hash"] or not html_path.exists() or not pdf_path.exists():
-                rendering.add((context, html_path, pdf_path))
-        rendering.finish()
+        try:
+            for kind, number, stem in planned:
+                entry, context = _report(data, kind, number, stem, checks)
+                entries.append(entry)
+                html_path, pdf_path = directory / entry["html"], directory / entry["pdf"]
+                if previous.get(entry["key"]) != entry["render_hash"] or not (html_path.exists() and pdf_path.exists()):
+                    rendering.add((context, html_path, pdf_path))
+            rendering.finish()
+        except BaseException:
+            rendering.cancel()  # the first error ends the pack: the chunks still queued are not rendered
+            raise
     pack = ReportPack(directory, entries, rendering.count, head)
     _remove_dropped_reports(directory, pack.reports)
     write_atomically(
@@ -214,11 +218,16 @@ class _Rendering:
         self.count = 0
 
     def add(self, job: tuple[dict, Path, Path]) -> None:
+        # Pickled later, by the pool's thread, while planning goes on: a job's context is not changed after.
         self.count += 1
         self.waiting.append(job)
         if self.pool is not None and len(self.waiting) == self.chunk:
             self.submitted.append(self.pool.submit(_render_chunk, self.waiting))
             self.waiting = []
+
+    def cancel(self) -> None:
+        for chunk in self.submitted:
+            chunk.cancel()
 
     def finish(self) -> None:
         """Render what is left and wait for every chunk (a chunk's error is raised here)."""
