@@ -84,15 +84,15 @@ def run_pipeline(exports_dir: Path, data_dir: Path, stream=None, full_refresh: b
 
     start_validation_worker()  # Great Expectations loads on the other core while Dagster starts up
 
-    import dagster as dg
     from dagster._core.utils import make_new_run_id
 
     from orchestration.definitions import PIPELINE_JOB, build_definitions
     from orchestration.defs.transform import dbt_models
     from orchestration.progress import PhaseProgress, output_to, plan_phases, progress_logger
+    from orchestration.run_instance import run_instance
 
     job = build_definitions(settings).resolve_job_def(PIPELINE_JOB)
-    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+    instance = run_instance()
     run_id = make_new_run_id()
     log_path = settings.runs_dir / run_id / "run.log"
     dbt = dbt_models()
@@ -119,6 +119,7 @@ def run_pipeline(exports_dir: Path, data_dir: Path, stream=None, full_refresh: b
         stop_validation_worker()
         warm_dbt.stop()
     _log_run(instance, result, settings)
+    instance.dispose()
     if result.success:
         record_build(settings, fingerprint, result.run_id, current_publication(settings.warehouse_dir).name)
     code = _summarize(result, settings, time.monotonic() - PROCESS_STARTED, stream)
