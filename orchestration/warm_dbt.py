@@ -288,6 +288,18 @@ def _hand_over_parse(source: Path, target: Path) -> None:
             os.replace(staged, target / name)
 
 
+def _quiet_start(start) -> None:
+    """``start()``, with the error output (which a process it starts inherits) on /dev/null meanwhile."""
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        start()
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
 def serve() -> None:
     request = json.loads(sys.stdin.buffer.read())
     _die_with(request["parent"])
@@ -299,6 +311,12 @@ def serve() -> None:
     signal.signal(signal.SIGINT, lambda signum, frame: interrupted.append(signum))
     import gc
     import logging
+    from multiprocessing import resource_tracker
+
+    # dbt's manifest and connections hold spawn-context locks, which multiprocessing's resource tracker frees
+    # when this process ends with os._exit, saying so on its error output: started now, with that output on
+    # /dev/null, it leaves this process's log to this process's own errors.
+    _quiet_start(resource_tracker.ensure_running)
 
     from dbt.cli.main import dbtRunner
 

@@ -104,6 +104,7 @@ def test_a_command_with_the_inputs_parsed_in_advance_uses_that_parse_and_prints_
     # The parse wrote only to its own folder; its state and manifests were handed to the build's target folder.
     for name in warm_dbt.PARSE_ARTIFACTS:
         assert (settings.dbt_target_dir / name).exists(), name
+    assert not (settings.dbt_target_dir / "warm-dbt.log").exists()  # the warm dbt itself had nothing to say
 
 
 def test_a_command_with_other_vars_parses_the_project_itself(build):
