@@ -23,7 +23,7 @@ PROJECT_TARGET_DIR = DBT_PROJECT_DIR / "target"
 WARM_DBT_LOG = "warm-dbt.log"
 DATA_DIR_SEEN_BY_DBT = ".."
 """SALESOPS_DATA_DIR as dbt renders it: the data dir relative to the workspace dbt runs in (``dbt_workspace``)."""
-PROJECT_ENTRIES = ("dbt_project.yml", "profiles.yml", "models", "macros", "tests")
+PROJECT_ENTRIES = (*warm_dbt.PROJECT_FILES, *warm_dbt.PROJECT_FOLDERS)
 PARSE_STATE = "partial_parse.msgpack"
 PARSE_STATE_SEED = "data_dir_parse_state.msgpack"
 """The parse state ``prepare_manifest`` made in a workspace, kept under its own name in the project's target

@@ -70,11 +70,12 @@ def parse_inputs(cwd: str, args: Sequence[str], env: Mapping[str, str]) -> dict:
     return {"cwd": cwd, "flags": flags, "env": environment}
 
 
-def project_changed_since(workspace: Path, moment: float) -> bool:
-    """True when a file of the dbt project in ``workspace`` was modified after ``moment`` (a time.time())."""
-    paths = [workspace / name for name in PROJECT_FILES]
+def project_changed_since(project_dir: Path, moment: float) -> bool:
+    """True when a file of the dbt project in ``project_dir`` (the project, or a workspace linking its files)
+    was modified after ``moment`` (a time.time())."""
+    paths = [project_dir / name for name in PROJECT_FILES]
     for folder in PROJECT_FOLDERS:
-        paths += [path for path in (workspace / folder).rglob("*") if path.suffix in (".sql", ".yml")]
+        paths += [path for path in (project_dir / folder).rglob("*") if path.suffix in (".sql", ".yml")]
     return any(path.stat().st_mtime > moment for path in paths if path.exists())
 
 

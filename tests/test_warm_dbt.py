@@ -18,6 +18,7 @@ import pytest
 from orchestration import warm_dbt
 from orchestration.dbt_invocation import (
     DBT_EXECUTABLE,
+    PROJECT_ENTRIES,
     dagster_dbt_environment,
     dbt_environment,
     dbt_parse_args,
@@ -151,7 +152,7 @@ def test_a_project_file_changed_after_the_parse_in_advance_is_parsed_again(build
     # The workspace links a copy of the project, not the repository's, whose model file this test touches.
     project = tmp_path / "project"
     project.mkdir()
-    for name in ("dbt_project.yml", "profiles.yml", "models", "macros", "tests"):
+    for name in PROJECT_ENTRIES:
         source = (workspace / name).resolve()
         (shutil.copytree if source.is_dir() else shutil.copyfile)(source, project / name)
         (workspace / name).unlink()

@@ -112,11 +112,7 @@ def manifest_is_stale(project: DbtProject) -> bool:
     """True when the manifest or the parse state is missing, or older than a file of the dbt project."""
     if not project.manifest_path.exists() or not parse_state_seed().exists():
         return True
-    built = project.manifest_path.stat().st_mtime
-    sources = [project.project_dir / "dbt_project.yml", project.project_dir / "profiles.yml"]
-    for folder in ("models", "macros", "tests"):
-        sources += [path for path in (project.project_dir / folder).rglob("*") if path.suffix in (".sql", ".yml")]
-    return any(path.stat().st_mtime > built for path in sources)
+    return warm_dbt.project_changed_since(project.project_dir, project.manifest_path.stat().st_mtime)
 
 
 @cache
