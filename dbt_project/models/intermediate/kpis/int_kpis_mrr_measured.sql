@@ -44,51 +44,55 @@ mrr_rows as (
     left join {{ ref('int_accounts_owned') }} as owners on owners.account_id = mrr_monthly.account_id
 ),
 
-{#- Facts per customer, dated to the KPI month they count in; each part names
-    only the facts it carries (the others are null there, and sum to 0). #}
-facts as (
-    {# The month itself. #}
+{#- The month's own figures per owner, summed over their customers first: every
+    part below then shifts or spreads owner-months, not customer rows. #}
+owner_months as (
     select
         owner_employee_number,
         month,
-        mrr,
-        case when movement = 'new' then mrr else 0 end as new_mrr,
-        case when movement = 'expansion' then mrr_change else 0 end as expansion_mrr,
-        case when movement = 'contraction' then -mrr_change else 0 end as contraction_mrr,
-        case when movement = 'churn' then previous_mrr else 0 end as churned_mrr,
-        case when movement = 'reactivation' then mrr else 0 end as reactivation_mrr,
-        case when mrr > 0 then 1 else 0 end as customers,
-        case when movement = 'churn' then 1 else 0 end as churned_customers
+        sum(mrr) as mrr,
+        sum(case when movement = 'new' then mrr else 0 end) as new_mrr,
+        sum(case when movement = 'expansion' then mrr_change else 0 end) as expansion_mrr,
+        sum(case when movement = 'contraction' then -mrr_change else 0 end) as contraction_mrr,
+        sum(case when movement = 'churn' then previous_mrr else 0 end) as churned_mrr,
+        sum(case when movement = 'reactivation' then mrr else 0 end) as reactivation_mrr,
+        count(*) filter (where mrr > 0) as customers,
+        count(*) filter (where movement = 'churn') as churned_customers
     from mrr_rows
+    group by owner_employee_number, month
+),
+
+{#- Facts per owner, dated to the KPI month they count in; each part names
+    only the facts it carries (the others are null there, and sum to 0). #}
+facts as (
+    {# The month itself. #}
+    select * from owner_months
 
     union all by name
 
     {# A customer with MRR at the end of m is at risk of churning in m + 1. #}
-    select owner_employee_number, cast(month + to_months(1) as date) as month, 1 as previous_customers
-    from mrr_rows
-    where mrr > 0
+    select owner_employee_number, cast(month + to_months(1) as date) as month, customers as previous_customers
+    from owner_months
 
     union all by name
 
     {# Trailing 12 months: a churn in m counts for m .. m + 11; a customer at
         risk in m + 1 (MRR at the end of m) for m + 1 .. m + 12. #}
     select
-        mrr_rows.owner_employee_number,
-        cast(mrr_rows.month + to_months(offsets.month_offset) as date) as month,
-        1 as trailing_churned_customers
-    from mrr_rows
+        owner_months.owner_employee_number,
+        cast(owner_months.month + to_months(offsets.month_offset) as date) as month,
+        owner_months.churned_customers as trailing_churned_customers
+    from owner_months
     cross join range(12) as offsets (month_offset)
-    where mrr_rows.movement = 'churn'
 
     union all by name
 
     select
-        mrr_rows.owner_employee_number,
-        cast(mrr_rows.month + to_months(offsets.month_offset + 1) as date) as month,
-        1 as trailing_customers_at_risk
-    from mrr_rows
+        owner_months.owner_employee_number,
+        cast(owner_months.month + to_months(offsets.month_offset + 1) as date) as month,
+        owner_months.customers as trailing_customers_at_risk
+    from owner_months
     cross join range(12) as offsets (month_offset)
-    where mrr_rows.mrr > 0
 
     union all by name
 
@@ -97,14 +101,15 @@ facts as (
     select
         then_rows.owner_employee_number,
         cast(then_rows.month + to_months(12) as date) as month,
-        then_rows.mrr as cohort_mrr_then,
-        coalesce(now_rows.mrr, 0) as cohort_mrr_now,
-        least(coalesce(now_rows.mrr, 0), then_rows.mrr) as cohort_mrr_now_capped
+        sum(then_rows.mrr) as cohort_mrr_then,
+        sum(coalesce(now_rows.mrr, 0)) as cohort_mrr_now,
+        sum(least(coalesce(now_rows.mrr, 0), then_rows.mrr)) as cohort_mrr_now_capped
     from mrr_rows as then_rows
     left join mrr_rows as now_rows
         on now_rows.customer_id = then_rows.customer_id
         and now_rows.month = cast(then_rows.month + to_months(12) as date)
     where then_rows.mrr > 0
+    group by then_rows.owner_employee_number, then_rows.month
 ),
 
 {{ kpi_rollup('measured', 'facts', 'owner_employee_number', summed_measures(summed)) }},

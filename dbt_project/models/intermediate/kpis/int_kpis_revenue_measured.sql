@@ -54,23 +54,34 @@ owned_movements as (
     left join customer_owners on customer_owners.customer_id = movements.customer_id
 ),
 
-{#- Each movement in its month, and again in the next month as M−1's revenue
-    (M−1 may precede the KPI months). -#}
-facts as (
-    select owner_employee_number, month, amount as revenue, paying_customer_id
+{#- Per owner and month first, so that the scopes sum owner-months, not
+    movements. A customer has one owner (or none), so the paying customers of a
+    scope are the sum of its owners' distinct paying customers. -#}
+owner_months as (
+    select
+        owner_employee_number,
+        month,
+        sum(amount) as revenue,
+        count(distinct paying_customer_id) as paying_customers
     from owned_movements
+    group by owner_employee_number, month
+),
+
+{#- Each owner-month in its month, and again in the next month as M−1's
+    revenue (M−1 may precede the KPI months). -#}
+facts as (
+    select owner_employee_number, month, revenue, paying_customers
+    from owner_months
 
     union all by name
 
-    select owner_employee_number, cast(month + to_months(1) as date) as month, amount as previous_revenue
-    from owned_movements
+    select owner_employee_number, cast(month + to_months(1) as date) as month, revenue as previous_revenue
+    from owner_months
 ),
 
-{{ kpi_rollup('measured', 'facts', 'owner_employee_number', [
-    'coalesce(sum(scoped.revenue), 0) as revenue',
-    'coalesce(sum(scoped.previous_revenue), 0) as previous_revenue',
-    'count(distinct scoped.paying_customer_id) as paying_customers',
-]) }}
+{{ kpi_rollup('measured', 'facts', 'owner_employee_number', summed_measures([
+    'revenue', 'previous_revenue', 'paying_customers',
+])) }}
 
 select
     month,

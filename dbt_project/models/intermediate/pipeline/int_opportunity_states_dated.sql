@@ -6,17 +6,21 @@ with history as (
     select
         histories.*,
         cast(histories.changed_at as date) as changed_date,
-        row_number() over (
-            partition by histories.opportunity_id, cast(histories.changed_at as date)
-            order by histories.changed_at desc, histories.opportunity_history_id desc
-        ) as recency_in_day
+        {#- One ordering of each deal's changes gives all three: the next change's date (the day's last
+            change is the one whose next change falls on a later day, and that day ends its validity)
+            and the first change's date (created). -#}
+        cast(lead(histories.changed_at) over by_change as date) as next_change_date,
+        cast(first_value(histories.changed_at) over by_change as date) as first_change_date
     from {{ ref('stg_crm__opportunity_histories') }} as histories
     where not histories.is_deleted
+    window by_change as (
+        partition by histories.opportunity_id order by histories.changed_at, histories.opportunity_history_id
+    )
 ),
 
 day_end_states as (
     select * from history
-    where recency_in_day = 1
+    where next_change_date is null or next_change_date > changed_date
 ),
 
 opportunities as (
@@ -30,9 +34,8 @@ opportunities as (
 select
     states.opportunity_id,
     states.changed_date as valid_from,
-    cast(lead(states.changed_date) over (partition by states.opportunity_id order by states.changed_date)
-        - interval 1 day as date) as valid_to,
-    min(states.changed_date) over (partition by states.opportunity_id) as created_date,
+    cast(states.next_change_date - interval 1 day as date) as valid_to,
+    states.first_change_date as created_date,
     states.stage_name,
     coalesce(stages.is_closed, false) as is_closed,
     coalesce(stages.is_won, false) as is_won,

@@ -23,22 +23,33 @@ opening as (
     where states.close_date between windows.quarter_start and windows.quarter_end
 ),
 
-closing_states as (
+{#- The deals open at the closing moment that close in the quarter. -#}
+closing as (
     select
-        windows.quarter_start, windows.quarter_end, windows.month_start, windows.closing_date,
-        states.opportunity_id, states.owner_employee_number, states.created_date,
-        states.is_closed, states.is_won, states.close_date,
-        states.deleted_date is not null and states.deleted_date <= windows.closing_date as is_removed,
-        coalesce(states.amount, 0) as amount
+        windows.quarter_start, windows.month_start, states.opportunity_id, states.owner_employee_number,
+        states.created_date, coalesce(states.amount, 0) as amount
     from windows
     inner join states
         on windows.closing_date between states.valid_from and coalesce(states.valid_to, date '9999-12-31')
+    where not states.is_closed
+        and not (states.deleted_date is not null and states.deleted_date <= windows.closing_date)
+        and states.close_date between windows.quarter_start and windows.quarter_end
 ),
 
-closing as (
-    select *
-    from closing_states
-    where not is_closed and not is_removed and close_date between quarter_start and quarter_end
+{#- How each deal of the opening stands at the closing moment (for those that left: won, lost, removed or
+    pushed out), looked up per deal rather than for every deal at every closing. -#}
+ended as (
+    select
+        opening.quarter_start, opening.month_start, opening.opportunity_id,
+        states.is_closed, states.is_won,
+        states.deleted_date is not null and states.deleted_date <= windows.closing_date as is_removed
+    from opening
+    inner join windows
+        on windows.quarter_start = opening.quarter_start
+        and windows.month_start = opening.month_start
+    inner join states
+        on states.opportunity_id = opening.opportunity_id
+        and windows.closing_date between states.valid_from and coalesce(states.valid_to, date '9999-12-31')
 ),
 
 movements as (
@@ -67,7 +78,7 @@ movements as (
         on closing.quarter_start = opening.quarter_start
         and closing.month_start = opening.month_start
         and closing.opportunity_id = opening.opportunity_id
-    left join closing_states as ended
+    left join ended
         on ended.quarter_start = opening.quarter_start
         and ended.month_start = opening.month_start
         and ended.opportunity_id = opening.opportunity_id
