@@ -37,27 +37,40 @@ live_items as (
         and (items.stopped_on is null or items.stopped_on > months.month_end)
 ),
 
+{#- Summed per denominator first: a customer-month's items mostly share one
+    (12 for monthly and yearly prices), so the common multiple is then taken
+    over a few rows. -#}
+denominator_sums as (
+    select
+        customer_id,
+        month_start,
+        monthly_cents_denominator as denominator,
+        sum(monthly_cents_numerator) as numerator
+    from live_items
+    group by customer_id, month_start, monthly_cents_denominator
+),
+
 common_denominators as (
     select
         customer_id,
         month_start,
-        list_reduce(list(distinct monthly_cents_denominator), lambda a, b: lcm(a, b)) as denominator
-    from live_items
+        list_reduce(list(denominator), lambda a, b: lcm(a, b)) as denominator
+    from denominator_sums
     group by customer_id, month_start
 ),
 
 exact_sums as (
     select
-        live_items.customer_id,
-        live_items.month_start,
-        sum(live_items.monthly_cents_numerator
-            * (common_denominators.denominator // live_items.monthly_cents_denominator)) as numerator,
+        denominator_sums.customer_id,
+        denominator_sums.month_start,
+        sum(denominator_sums.numerator
+            * (common_denominators.denominator // denominator_sums.denominator)) as numerator,
         any_value(common_denominators.denominator) as denominator
-    from live_items
+    from denominator_sums
     inner join common_denominators
-        on live_items.customer_id = common_denominators.customer_id
-        and live_items.month_start = common_denominators.month_start
-    group by live_items.customer_id, live_items.month_start
+        on denominator_sums.customer_id = common_denominators.customer_id
+        and denominator_sums.month_start = common_denominators.month_start
+    group by denominator_sums.customer_id, denominator_sums.month_start
 ),
 
 customer_months as (
