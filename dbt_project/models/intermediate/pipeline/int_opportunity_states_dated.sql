@@ -6,9 +6,9 @@ with history as (
     select
         histories.*,
         cast(histories.changed_at as date) as changed_date,
-        {#- One ordering of each deal's changes gives all three: the next change's date (the day's last
-            change is the one whose next change falls on a later day, and that day ends its validity)
-            and the first change's date (created). -#}
+        {#- One ordering of each deal's changes gives everything below: the day's last change is the one
+            whose next change falls on a later day, that day ends its validity, and the first change's
+            day is when the deal was created. -#}
         cast(lead(histories.changed_at) over by_change as date) as next_change_date,
         cast(first_value(histories.changed_at) over by_change as date) as first_change_date
     from {{ ref('stg_crm__opportunity_histories') }} as histories
