@@ -31,10 +31,11 @@ sales_people as (
     select
         hire_date,
         termination_date,
+        {#- Pay per year; a twelfth of it is the monthly pay. -#}
         case pay_per
-            when 'Year' then cast(pay_rate as double) / 12
-            when 'Hour' then cast(pay_rate as double) * 2080 / 12
-        end as monthly_pay
+            when 'Year' then pay_rate
+            when 'Hour' then pay_rate * 2080
+        end as yearly_pay
     from {{ ref('stg_hr__employees') }}
     where hire_date is not null
         and department in ({{ sales_departments() }})
@@ -43,13 +44,14 @@ sales_people as (
 sales_pay as (
     select
         months.month,
-        sum(
-            sales_people.monthly_pay
+        {#- Summed exactly (decimal pay x whole days) and divided once, by 12 x the days of the month: a sum
+            of doubles would differ in its last bit from one build to the next, with the order of the rows. -#}
+        cast(sum(
+            sales_people.yearly_pay
             * (datediff('day',
                 greatest(months.month, sales_people.hire_date),
                 least(months.month_end, coalesce(sales_people.termination_date, months.month_end))) + 1)
-            / day(months.month_end)
-        ) as sales_pay
+        ) as double) / (12 * any_value(day(months.month_end))) as sales_pay
     from months
     inner join sales_people
         on sales_people.hire_date <= months.month_end

@@ -71,8 +71,9 @@ quota_facts as (
     select
         quotas.employee_number,
         months.month,
-        {#- Dollars; exact to the sum (the numerator is in cents over a common denominator). -#}
-        sum(quotas.effective_numerator) / {{ effective_quota_denominator() }} / 100 as next_quarter_quota
+        {#- In cents over a common denominator, exact: a scope sums these and divides once (pipeline_coverage),
+            where a sum of dollars as doubles would differ in its last bit from one build to the next. -#}
+        sum(quotas.effective_numerator) as next_quarter_quota_numerator
     from months
     inner join {{ ref('int_quota_months_ramped') }} as quotas
         on {{ fiscal_quarter_start('quotas.month_start') }}
@@ -97,7 +98,7 @@ facts as (
         employee_number, month,
         bookings, won_deals, lost_deals, won_cycle_days, pipeline_created,
         null as open_pipeline, null as weighted_pipeline, null as open_deals, null as next_quarter_pipeline,
-        null as committed, null as next_quarter_quota, null as leads_created, null as leads_converted
+        null as committed, null as next_quarter_quota_numerator, null as leads_created, null as leads_converted
     from opportunity_facts
     union all by name
     select employee_number, month, open_pipeline, weighted_pipeline, open_deals, next_quarter_pipeline
@@ -105,7 +106,7 @@ facts as (
     union all by name
     select employee_number, month, committed from committed_facts
     union all by name
-    select employee_number, month, next_quarter_quota from quota_facts
+    select employee_number, month, next_quarter_quota_numerator from quota_facts
     union all by name
     select employee_number, month, leads_created, leads_converted from lead_facts
 ),
@@ -114,7 +115,7 @@ facts as (
 {{ kpi_rollup('totals', 'facts', 'employee_number', summed_measures([
     'bookings', 'won_deals', 'lost_deals', 'pipeline_created', 'open_pipeline', 'weighted_pipeline', 'open_deals',
     'next_quarter_pipeline', 'committed', 'leads_created', 'leads_converted',
-]) + ['sum(scoped.won_cycle_days) as won_cycle_days', 'sum(scoped.next_quarter_quota) as next_quarter_quota']) }},
+]) + ['sum(scoped.won_cycle_days) as won_cycle_days', 'sum(scoped.next_quarter_quota_numerator) as next_quarter_quota_numerator']) }},
 
 with_trailing as (
     select
@@ -141,7 +142,8 @@ kpi_values as (
         cast(pipeline_created as double) as pipeline_created,
         cast(open_pipeline as double) as open_pipeline,
         cast(weighted_pipeline as double) as weighted_pipeline,
-        next_quarter_pipeline / nullif(next_quarter_quota, 0) as pipeline_coverage,
+        next_quarter_pipeline
+            / nullif(next_quarter_quota_numerator / {{ effective_quota_denominator() }} / 100, 0) as pipeline_coverage,
         open_deals
             * (trailing_bookings / nullif(trailing_won, 0))
             * (trailing_won / nullif(trailing_won + trailing_lost, 0))
