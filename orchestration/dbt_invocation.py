@@ -20,11 +20,9 @@ from salesops.settings import DBT_PROJECT_DIR, Settings
 DBT_EXECUTABLE = Path(sys.executable).with_name("dbt")
 PROJECT_TARGET_DIR = DBT_PROJECT_DIR / "target"
 """The project's own target folder: its manifest (what Dagster's definitions are made from) and parse state."""
-WARM_DBT_LOG = "warm-dbt.log"
 DATA_DIR_SEEN_BY_DBT = ".."
 """SALESOPS_DATA_DIR as dbt renders it: the data dir relative to the workspace dbt runs in (``dbt_workspace``)."""
 PROJECT_ENTRIES = (*warm_dbt.PROJECT_FILES, *warm_dbt.PROJECT_FOLDERS)
-PARSE_STATE = "partial_parse.msgpack"
 PARSE_STATE_SEED = "data_dir_parse_state.msgpack"
 """The parse state ``prepare_manifest`` made in a workspace, kept under its own name in the project's target
 folder: a ``partial_parse.msgpack`` there may come from a dbt run in the project folder itself."""
@@ -84,7 +82,7 @@ def parse_state_seed() -> Path:
 
 def seed_parse_state(target_path: Path) -> None:
     """Give a data dir's first dbt run the project's parse state, so it parses only what changed since."""
-    seed, state = parse_state_seed(), target_path / PARSE_STATE
+    seed, state = parse_state_seed(), target_path / warm_dbt.PARSE_STATE
     if seed.exists() and not state.exists():
         target_path.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(seed, state)
@@ -126,7 +124,7 @@ def start_warm_dbt(settings: Settings) -> None:
     """Start the warm dbt for this data dir's build (orchestration/warm_dbt.py): it imports dbt and parses the
     project as the build will, from the data dir's parse state (else the project's), while the run ingests."""
     workspace, target_path = dbt_workspace(settings.data_dir), settings.dbt_target_dir
-    parse_state = target_path / PARSE_STATE
+    parse_state = target_path / warm_dbt.PARSE_STATE
     warm_dbt.start(
         workspace,
         dbt_parse_args(settings),

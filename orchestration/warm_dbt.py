@@ -45,7 +45,8 @@ CLIENT_EXECUTABLE = Path(sys.executable).with_name("salesops-dbt")
 PARSE_FLAGS = ("--vars", "--target", "--profile", "--profiles-dir", "--project-dir")
 WRITE_LOCATIONS = ("DBT_TARGET_PATH", "DBT_LOG_PATH")
 # What the parse leaves in its target folder, handed to the build's (the next parse starts from its state).
-PARSE_ARTIFACTS = ("partial_parse.msgpack", "manifest.json", "semantic_manifest.json", "perf_info.json")
+PARSE_STATE = "partial_parse.msgpack"
+PARSE_ARTIFACTS = (PARSE_STATE, "manifest.json", "semantic_manifest.json", "perf_info.json")
 PROJECT_FILES = ("dbt_project.yml", "profiles.yml")
 PROJECT_FOLDERS = ("models", "macros", "tests")
 OUTCOME = "outcome.json"
@@ -115,7 +116,7 @@ def start(cwd: Path, parse_args: Sequence[str], environment: Mapping[str, str], 
     target = folder / PARSE_TARGET
     target.mkdir()
     if parse_state.exists():
-        shutil.copyfile(parse_state, target / PARSE_ARTIFACTS[0])
+        shutil.copyfile(parse_state, target / PARSE_STATE)
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener, open(folder / LOG, "wb") as errors:
         listener.bind(str(folder / SOCKET))
         listener.listen(1)  # a build that arrives before the parse is done waits in the backlog
@@ -230,7 +231,7 @@ def client_main() -> int:
     if not reply:
         sys.stderr.write(
             f"salesops-dbt: the warm dbt process (pid {server['pid']}) ended before finishing the build; "
-            f"what it printed is in {server['log']} (kept in the data dir's dbt-target folder as warm-dbt.log). "
+            f"what it printed is in {server['log']} (kept in the data dir's dbt-target folder as {LOG}). "
             "Run `salesops run` again; if it recurs, report that log.\n"
         )
         return 2
@@ -281,12 +282,11 @@ def _close_warehouse() -> None:
 
 def _hand_over_parse(source: Path, target: Path) -> None:
     """The parse's state and manifests into the build's target folder, each file replaced atomically."""
-    target.mkdir(parents=True, exist_ok=True)
+    from salesops.files import write_atomically
+
     for name in PARSE_ARTIFACTS:
         if (source / name).exists():
-            staged = target / f".{name}.{os.getpid()}.tmp"
-            shutil.copyfile(source / name, staged)
-            os.replace(staged, target / name)
+            write_atomically(target / name, (source / name).read_bytes())
 
 
 def _quiet_start(start) -> None:

@@ -21,8 +21,6 @@ from ingestion.quality import stop_validation_worker
 from orchestration import warm_dbt
 from orchestration.dbt_invocation import (
     DBT_EXECUTABLE,
-    PARSE_STATE,
-    WARM_DBT_LOG,
     dbt_build_args,
     dbt_environment,
     dbt_parse_args,
@@ -104,7 +102,7 @@ def prepare_manifest(settings: Settings) -> Path:
         )
     if completed.returncode != 0:
         raise RuntimeError(f"dbt parse failed:\n{completed.stdout}\n{completed.stderr}")
-    write_atomically(parse_state_seed(), (project.manifest_path.parent / PARSE_STATE).read_bytes())
+    write_atomically(parse_state_seed(), (project.manifest_path.parent / warm_dbt.PARSE_STATE).read_bytes())
     return project.manifest_path
 
 
@@ -135,7 +133,7 @@ def dbt_models() -> dg.AssetsDefinition:
         seed_parse_state(target_path)
         # Taken once, before dbt reads the project: what is recorded is what this build was made with.
         basis = incremental_basis(settings)
-        with environment_for_dbt(settings), warm_dbt.serving(target_path / WARM_DBT_LOG) as warm_build:
+        with environment_for_dbt(settings), warm_dbt.serving(target_path / warm_dbt.LOG) as warm_build:
             dbt = WorkspaceDbtCli(
                 project_dir=str(dbt_workspace(settings.data_dir)),
                 profiles_dir=str(DBT_PROJECT_DIR),
